@@ -1,0 +1,103 @@
+"""Reverse-mode traversal of the recorded graph."""
+
+from .grad_mode import enable_grad, no_grad
+
+
+def unbroadcast(grad, shape):
+    """Sum ``grad`` over the axes that broadcasting added or stretched to reach ``shape``."""
+    if grad.shape == tuple(shape):
+        return grad
+    extra = grad.ndim - len(shape)
+    axes = tuple(range(extra)) + tuple(
+        extra + i for i, size in enumerate(shape) if size == 1 and grad.shape[extra + i] != 1
+    )
+    if axes:
+        grad = grad.sum(axes, keepdim=True)
+    return grad.reshape(shape)
+
+
+def _topological_order(roots):
+    """Tensors reachable from ``roots``, every tensor after all of its inputs."""
+    order, seen, stack = [], set(), [(root, False) for root in reversed(roots)]
+    while stack:
+        tensor, expanded = stack.pop()
+        if expanded:
+            order.append(tensor)
+            continue
+        if id(tensor) in seen:
+            continue
+        seen.add(id(tensor))
+        stack.append((tensor, True))
+        node = tensor._node
+        if node is not None:
+            if node.ctx is None:
+                raise RuntimeError(
+                    "Trying to backward through the graph a second time; "
+                    "pass retain_graph=True to the first backward if you need to"
+                )
+            for parent in node.ctx.inputs:
+                if parent.requires_grad and id(parent) not in seen:
+                    stack.append((parent, False))
+    return order
+
+
+def _accumulate(grads, tensor, grad):
+    key = id(tensor)
+    grads[key] = grad if key not in grads else grads[key] + grad
+
+
+def run_backward(roots, root_grads, retain_graph=False, create_graph=False, inputs=None):
+    """Propagate ``root_grads`` from ``roots`` to the leaves.
+
+    Leaves accumulate into ``.grad`` unless ``inputs`` is given, in which case the
+    gradients of those tensors are returned instead (``lucid.autograd.grad``).
+    """
+    retain_graph = retain_graph or create_graph
+    order = _topological_order(roots)
+    grads = {}
+    for root, grad in zip(roots, root_grads):
+        _accumulate(grads, root, grad)
+    wanted = {id(t) for t in inputs} if inputs is not None else None
+    found = {}
+    mode = enable_grad if create_graph else no_grad
+    with mode():
+        for tensor in reversed(order):
+            grad = grads.pop(id(tensor), None)
+            if grad is None:
+                continue
+            if wanted is not None and id(tensor) in wanted:
+                found[id(tensor)] = grad
+            node = tensor._node
+            if node is None:
+                if wanted is None and tensor.requires_grad:
+                    _accumulate_leaf(tensor, grad, create_graph)
+                continue
+            if wanted is None and tensor._retains_grad:
+                _accumulate_leaf(tensor, grad, create_graph)
+            ctx = node.ctx
+            input_grads = node.function.backward(ctx, grad)
+            if not isinstance(input_grads, tuple):
+                input_grads = (input_grads,)
+            if len(input_grads) != len(ctx.inputs):
+                raise RuntimeError(
+                    f"{node.name} returned {len(input_grads)} gradients for {len(ctx.inputs)} inputs"
+                )
+            for parent, parent_grad in zip(ctx.inputs, input_grads):
+                if parent_grad is not None and parent.requires_grad:
+                    _accumulate(grads, parent, unbroadcast(parent_grad, parent.shape))
+            if not retain_graph:
+                node.ctx = None
+    if inputs is not None:
+        return tuple(found.get(id(t)) for t in inputs)
+    return None
+
+
+def _accumulate_leaf(tensor, grad, create_graph):
+    if not create_graph:
+        grad = grad.detach()
+    if grad.dtype != tensor.dtype:
+        grad = grad.to(tensor.dtype)
+    if tensor.grad is None:
+        tensor.grad = grad if create_graph else grad.clone()
+    else:
+        tensor.grad = tensor.grad + grad

@@ -1,0 +1,1 @@
+"""Raw array kernels: pure functions on arrays, no Tensor and no graph."""

@@ -1,0 +1,45 @@
+"""Argument checks shared by functionals and modules; each error names the argument and the value."""
+
+import numbers
+
+import numpy as np
+
+
+def int_tuple(name, value, n, minimum):
+    """``value`` (an int or an n-tuple of ints, each >= minimum) as an n-tuple."""
+    if isinstance(value, str):
+        if name == "padding":
+            raise ValueError(f"String padding is not supported; padding must be an int, got {value!r}")
+        raise TypeError(f"{name} must be an int or a tuple of {n} ints, got {value!r}")
+    items = tuple(value) if isinstance(value, (tuple, list)) else (value,) * n
+    if len(items) != n or not all(_is_int(v) for v in items):
+        raise TypeError(f"{name} must be an int or a tuple of {n} ints, got {value!r}")
+    if any(v < minimum for v in items):
+        kind = "positive" if minimum == 1 else "non-negative"
+        raise ValueError(f"{name} must be {kind}, got {value!r}")
+    return tuple(int(v) for v in items)
+
+
+def positive_int(name, value):
+    if not _is_int(value):
+        raise TypeError(f"{name} must be an int, got {type(value).__name__} {value!r}")
+    if value < 1:
+        raise ValueError(f"{name} must be a positive int, got {value}")
+    return int(value)
+
+
+def _is_int(value):
+    return isinstance(value, (numbers.Integral, np.integer)) and not isinstance(value, bool)
+
+
+def check_output_padding(output_padding, stride, dilation):
+    for op, s, d in zip(output_padding, stride, dilation):
+        if op >= max(s, d):
+            raise ValueError(
+                f"output_padding must be smaller than max(stride, dilation) = {max(s, d)}, got {output_padding}"
+            )
+
+
+def check_groups_divide(name, channels, groups):
+    if channels % groups:
+        raise ValueError(f"{name} ({channels}) must be divisible by groups ({groups})")

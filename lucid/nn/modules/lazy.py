@@ -1,0 +1,109 @@
+"""LazyModuleMixin: the only place that knows about lazy parameters.
+
+A lazy layer is ``class LazyX(_LazyXMixin, X)``: the eager class builds its parameters
+through ``_new_parameter``, which here hands out ``UninitializedParameter`` placeholders
+that ``parameters()`` already lists while the attribute reads ``None``. The family mixin
+supplies ``initialize_parameters(x)`` (read the inferred size from the first input) and
+``_infer_from_state_dict(state_dict, prefix)`` (read it from checkpoint shapes); both end
+in ``_materialize``, which fills the placeholders in place and runs the eager
+``reset_parameters``.
+"""
+
+import threading
+
+from ...dtypes import to_dtype
+from ...backend import to_device
+from ..parameter import UninitializedParameter
+from ..state_dict import as_array, restore, snapshot
+
+# One lock for all first calls: materialization is rare, and a module-level lock keeps
+# modules picklable and deep-copyable.
+_first_call_lock = threading.RLock()
+
+
+class LazyModuleMixin:
+    """Mixin that defers parameter shapes until the first input or a loaded state_dict."""
+
+    def _new_parameter(self, shape, dtype=None, device=None):
+        return UninitializedParameter(device=device, dtype=dtype)
+
+    def has_uninitialized_params(self):
+        """True until the parameters have been materialized."""
+        return any(isinstance(p, UninitializedParameter) for p in self._parameters.values())
+
+    def reset_parameters(self):
+        if not self.has_uninitialized_params():
+            super().reset_parameters()
+
+    def __getattr__(self, name):
+        value = super().__getattr__(name)
+        return None if isinstance(value, UninitializedParameter) else value
+
+    def __call__(self, *args, **kwargs):
+        if not self.has_uninitialized_params():
+            return super().__call__(*args, **kwargs)
+        with _first_call_lock:
+            if not self.has_uninitialized_params():  # another thread got here first
+                return super().__call__(*args, **kwargs)
+            saved = snapshot(self)
+            try:
+                self.initialize_parameters(*args, **kwargs)
+                return super().__call__(*args, **kwargs)
+            except BaseException:
+                restore(saved)  # a rejected first input leaves the layer unmaterialized
+                raise
+
+    def initialize_parameters(self, *args, **kwargs):
+        raise NotImplementedError(f"{type(self).__name__} must define initialize_parameters(input)")
+
+    def _infer_from_state_dict(self, state_dict, prefix):
+        raise NotImplementedError(f"{type(self).__name__} must define _infer_from_state_dict")
+
+    def _materialize(self, shapes, dtype=None, device=None):
+        """Fill each placeholder named in ``shapes`` in place, then initialise as the eager class does."""
+        for name, shape in shapes.items():
+            param = self._parameters.get(name)
+            if isinstance(param, UninitializedParameter):
+                param.materialize(shape, dtype=dtype, device=device)
+        self.reset_parameters()
+
+    def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys,
+                              error_msgs):
+        if self.has_uninitialized_params():
+            try:
+                self._infer_from_state_dict(state_dict, prefix)
+            except (TypeError, ValueError) as error:
+                where = prefix[:-1] or "the root module"
+                error_msgs.append(f"{type(self).__name__} at {where}: cannot materialize from the checkpoint: {error}")
+                return
+        super()._load_from_state_dict(state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys,
+                                      error_msgs)
+
+    def _apply_move(self, dtype, device):
+        for param in self._parameters.values():
+            if isinstance(param, UninitializedParameter):
+                if dtype is not None:
+                    param.target_dtype = to_dtype(dtype)
+                if device is not None:
+                    param.target_device = to_device(device)
+        super()._apply_move(dtype, device)
+
+
+def checkpoint_shape(state_dict, key):
+    """Shape of ``state_dict[key]`` (None when absent), however the value is stored."""
+    if key not in state_dict:
+        return None
+    value = state_dict[key]
+    shape = getattr(value, "shape", None)
+    if shape is None or callable(shape):
+        shape = as_array(value).shape
+    return tuple(int(s) for s in shape)
+
+
+def checkpoint_dtype(state_dict, key):
+    """The checkpoint value's floating dtype, or None when it is absent or not floating."""
+    try:
+        array_dtype = as_array(state_dict[key]).dtype
+    except (KeyError, TypeError):
+        return None
+    return to_dtype(array_dtype) if array_dtype.kind == "f" else None

@@ -1,0 +1,131 @@
+"""Saving and loading module state: the walk, the checks, and the all-or-nothing rule."""
+
+from collections import OrderedDict, namedtuple
+from collections.abc import Mapping
+
+import numpy as np
+
+from ..backend import get_array_module
+
+IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
+
+
+def collect(module, destination=None, prefix="", keep_vars=False):
+    destination = OrderedDict() if destination is None else destination
+    module._save_to_state_dict(destination, prefix, keep_vars)
+    for name, child in module._modules.items():
+        if child is not None:
+            collect(child, destination, prefix + name + ".", keep_vars)
+    return destination
+
+
+def as_array(value):
+    """The NumPy array behind a checkpoint value: a lucid Tensor, an array, or anything with ``__array__``."""
+    from ..tensor import Tensor
+
+    if isinstance(value, Tensor):
+        if value.data is None:
+            raise TypeError("value is an uninitialized parameter")
+        return np.asarray(value.data)
+    if not (isinstance(value, (np.ndarray, np.generic, list, tuple, int, float)) or hasattr(value, "__array__")):
+        raise TypeError(f"expected a tensor or array, got {type(value).__name__}")
+    try:
+        array = np.asarray(value)
+    except (RuntimeError, TypeError, ValueError):
+        if not hasattr(value, "detach"):
+            raise TypeError(f"cannot read {type(value).__name__} as an array") from None
+        array = np.asarray(value.detach().cpu().float().numpy())  # e.g. a torch tensor that requires grad
+    if array.dtype.kind not in "biuf":
+        raise TypeError(f"expected numeric values, got an array of dtype {array.dtype}")
+    return array
+
+
+def load_own(module, state_dict, prefix, missing_keys, error_msgs):
+    """Check and load one module's own parameters and persistent buffers."""
+    own = list(module._parameters.items()) + [
+        (name, buffer) for name, buffer in module._buffers.items() if name not in module._non_persistent_buffers
+    ]
+    for name, tensor in own:
+        if tensor is None:
+            continue
+        key = prefix + name
+        if key not in state_dict:
+            missing_keys.append(key)
+            continue
+        if tensor.data is None:
+            error_msgs.append(f"{key}: the parameter is still uninitialized, its shape could not be inferred")
+            continue
+        try:
+            array = as_array(state_dict[key])
+        except TypeError as error:
+            error_msgs.append(f"{key}: {error}")
+            continue
+        if array.shape != tensor.data.shape:
+            error_msgs.append(
+                f"size mismatch for {key}: the checkpoint has shape {tuple(array.shape)}, "
+                f"the model expects {tuple(tensor.data.shape)}"
+            )
+            continue
+        if tensor.data.dtype.kind == "f" and array.dtype.kind not in "biuf":
+            error_msgs.append(f"{key}: cannot load dtype {array.dtype} into {tensor.dtype}")
+            continue
+        tensor.data = get_array_module(tensor.data).array(array, dtype=tensor.data.dtype)
+
+
+def load(root, state_dict, strict=True):
+    if not isinstance(state_dict, Mapping):
+        raise TypeError(f"state_dict must be a mapping of names to tensors, got {type(state_dict).__name__}")
+    saved = snapshot(root)
+    missing, unexpected, errors = [], [], []
+    try:
+        _walk_load(root, state_dict, "", strict, missing, unexpected, errors)
+        expected = set(collect(root, keep_vars=True))
+        unexpected.extend(key for key in state_dict if key not in expected)
+        if strict:
+            if unexpected:
+                errors.insert(0, "unexpected key(s) in state_dict: " + ", ".join(map(repr, unexpected)))
+            if missing:
+                errors.insert(0, "missing key(s) in state_dict: " + ", ".join(map(repr, missing)))
+        if errors:
+            raise RuntimeError(
+                f"Error(s) in loading state_dict for {type(root).__name__} (nothing was changed):\n\t"
+                + "\n\t".join(errors)
+            )
+    except BaseException:
+        restore(saved)
+        raise
+    return IncompatibleKeys(missing, unexpected)
+
+
+def _walk_load(module, state_dict, prefix, strict, missing, unexpected, errors):
+    module._load_from_state_dict(state_dict, prefix, {}, strict, missing, unexpected, errors)
+    for name, child in module._modules.items():
+        if child is not None:
+            _walk_load(child, state_dict, prefix + name + ".", strict, missing, unexpected, errors)
+
+
+def snapshot(root):
+    """Everything a load or a lazy materialization may change, to undo it on failure."""
+    saved, seen = [], set()
+    for module in root.modules():
+        tensors = []
+        for tensor in list(module._parameters.values()) + list(module._buffers.values()):
+            if tensor is not None and id(tensor) not in seen:
+                seen.add(id(tensor))
+                tensors.append((tensor, tensor.__class__, dict(tensor.__dict__)))
+        saved.append((module, dict(module.__dict__), dict(module._parameters), dict(module._buffers), tensors))
+    return saved
+
+
+def restore(saved):
+    for module, attributes, parameters, buffers, tensors in saved:
+        module.__dict__.clear()
+        module.__dict__.update(attributes)
+        module._parameters.clear()
+        module._parameters.update(parameters)
+        module._buffers.clear()
+        module._buffers.update(buffers)
+        for tensor, cls, state in tensors:
+            tensor.__class__ = cls
+            tensor.__dict__.clear()
+            tensor.__dict__.update(state)

@@ -1,0 +1,121 @@
+"""Broadcasting arithmetic and matrix product."""
+
+from ..autograd.function import Function
+from ..backend import get_array_module
+
+
+class Add(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        return a + b
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        return grad_out, grad_out
+
+
+class Sub(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        return a - b
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        return grad_out, -grad_out
+
+
+class Mul(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        return a * b
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        a, b = ctx.inputs
+        return grad_out * b if a.requires_grad else None, grad_out * a if b.requires_grad else None
+
+
+class Div(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        return a / b
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        a, b = ctx.inputs
+        grad_a = grad_out / b if a.requires_grad else None
+        grad_b = -grad_out * a / (b * b) if b.requires_grad else None
+        return grad_a, grad_b
+
+
+class Neg(Function):
+    @staticmethod
+    def forward(ctx, x):
+        return -x
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        return -grad_out
+
+
+class PowScalar(Function):
+    """x ** c for a constant exponent c."""
+
+    @staticmethod
+    def forward(ctx, x, exponent):
+        ctx.exponent = exponent
+        if x.dtype.kind in "iub" and (exponent < 0 or exponent != int(exponent)):
+            x = x.astype("float32")
+        return x**exponent
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        (x,) = ctx.inputs
+        c = ctx.exponent
+        if c == 0:
+            return grad_out * 0
+        return grad_out * c * x ** (c - 1)
+
+
+class Pow(Function):
+    """a ** b for two tensors; d/db uses log(a), so it is defined for a > 0."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        return a**b
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        a, b = ctx.inputs
+        out = ctx.output
+        grad_a = grad_out * b * a ** (b - 1) if a.requires_grad else None
+        grad_b = grad_out * out * a.log() if b.requires_grad else None
+        return grad_a, grad_b
+
+
+class MatMul(Function):
+    """a @ b with NumPy's rules for 1-D operands and broadcast batch dims."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        if a.ndim == 0 or b.ndim == 0:
+            raise RuntimeError(f"matmul needs at least 1-D operands, got shapes {a.shape} and {b.shape}")
+        if a.shape[-1] != b.shape[-2 if b.ndim > 1 else 0]:
+            raise RuntimeError(f"matmul shape mismatch: {a.shape} @ {b.shape}")
+        return get_array_module(a).matmul(a, b)
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        a, b = ctx.inputs
+        a2 = a.unsqueeze(0) if a.ndim == 1 else a
+        b2 = b.unsqueeze(-1) if b.ndim == 1 else b
+        g = grad_out.unsqueeze(-2) if a.ndim == 1 else grad_out
+        g = g.unsqueeze(-1) if b.ndim == 1 else g
+        grad_a = grad_b = None
+        if a.requires_grad:
+            grad_a = g @ b2.transpose(-1, -2)
+            grad_a = grad_a.squeeze(-2) if a.ndim == 1 else grad_a
+        if b.requires_grad:
+            grad_b = a2.transpose(-1, -2) @ g
+            grad_b = grad_b.squeeze(-1) if b.ndim == 1 else grad_b
+        return grad_a, grad_b

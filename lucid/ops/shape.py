@@ -1,0 +1,110 @@
+"""Views and copies: reshape, permute, expand, indexing, clone, cast."""
+
+from ..autograd.function import Function
+from ..backend import get_array_module
+
+
+class Reshape(Function):
+    @staticmethod
+    def forward(ctx, x, shape):
+        return x.reshape(shape)
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        return grad_out.reshape(ctx.inputs[0].shape)
+
+
+class Permute(Function):
+    @staticmethod
+    def forward(ctx, x, axes):
+        ctx.axes = axes
+        return x.transpose(axes)
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        inverse = [0] * len(ctx.axes)
+        for i, axis in enumerate(ctx.axes):
+            inverse[axis] = i
+        return grad_out.permute(*inverse)
+
+
+class Expand(Function):
+    """Broadcast to a larger shape; the engine sums the gradient back."""
+
+    @staticmethod
+    def forward(ctx, x, shape):
+        return get_array_module(x).broadcast_to(x, shape)
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        return grad_out
+
+
+class GetItem(Function):
+    @staticmethod
+    def forward(ctx, x, index):
+        ctx.index = index
+        try:
+            return x[index]
+        except IndexError as error:
+            raise IndexError(f"index {index!r} is out of range for a tensor of shape {x.shape}: {error}") from None
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        return IndexAdd.apply(grad_out, shape=ctx.inputs[0].shape, index=ctx.index)
+
+
+class IndexAdd(Function):
+    """Zeros of ``shape`` with ``x`` added at ``index`` (repeated indices add up)."""
+
+    @staticmethod
+    def forward(ctx, x, shape, index):
+        ctx.index = index
+        xp = get_array_module(x)
+        out = xp.zeros(shape, dtype=x.dtype)
+        xp.add.at(out, index, x)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        return grad_out[ctx.index]
+
+
+class Clone(Function):
+    @staticmethod
+    def forward(ctx, x):
+        return x.copy()
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        return grad_out
+
+
+class Cast(Function):
+    @staticmethod
+    def forward(ctx, x, dtype):
+        ctx.source = x.dtype
+        return x.astype(dtype)
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        if ctx.source.kind != "f":
+            return None
+        return grad_out.to(dtype=ctx.source)
+
+
+class Concatenate(Function):
+    @staticmethod
+    def forward(ctx, *xs, axis):
+        ctx.axis = axis
+        ctx.sizes = [x.shape[axis] for x in xs]
+        return get_array_module(xs[0]).concatenate(xs, axis=axis)
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        grads, start = [], 0
+        for size in ctx.sizes:
+            index = (slice(None),) * ctx.axis + (slice(start, start + size),)
+            grads.append(grad_out[index])
+            start += size
+        return tuple(grads)

@@ -1,0 +1,654 @@
+"""Tensor: an array of the device's array module plus what autograd needs."""
+
+import numbers
+
+import numpy as np
+
+from . import backend
+from .autograd.grad_mode import is_grad_enabled, no_grad
+from .dtypes import DType, from_numpy_dtype, get_default_dtype, to_dtype
+
+
+class Tensor:
+    """An n-dimensional array that can record the operations applied to it.
+
+    Parameters
+    ----------
+    data : array_like
+        Values; Python floats become the default dtype (float32), ints int64, bools bool.
+    dtype : DType, str or NumPy dtype, optional
+    device : str or Device, optional
+        ``"cpu"`` (default).
+    requires_grad : bool, optional
+        Record operations on this tensor so ``backward`` can fill ``.grad``.
+    """
+
+    __array_priority__ = 1000
+
+    def __init__(self, data, dtype=None, device=None, requires_grad=False):
+        device = backend.to_device(device)
+        self.data = _to_array(data, dtype, device)
+        self._device = device
+        self._node = None
+        self._requires_grad = False
+        self._retains_grad = False
+        self.grad = None
+        self.requires_grad = requires_grad
+
+    @classmethod
+    def _from_array(cls, array, device):
+        """Wrap an array without copying or checking; the fast path for op results."""
+        out = object.__new__(Tensor)
+        out.data = array
+        out._device = device
+        out._node = None
+        out._requires_grad = False
+        out._retains_grad = False
+        out.grad = None
+        return out
+
+    # ----------------------------------------------------------------- metadata
+    @property
+    def shape(self):
+        return tuple(int(s) for s in self.data.shape)
+
+    @property
+    def ndim(self):
+        return self.data.ndim
+
+    @property
+    def dtype(self):
+        return from_numpy_dtype(self.data.dtype)
+
+    @property
+    def device(self):
+        return self._device
+
+    @property
+    def is_leaf(self):
+        return self._node is None
+
+    @property
+    def grad_fn(self):
+        return self._node
+
+    @property
+    def requires_grad(self):
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, value):
+        if value and not self.is_leaf:
+            self._requires_grad = True
+            return
+        if value and self.data.dtype.kind not in "fc":
+            raise RuntimeError(f"only floating point tensors can require gradients, got dtype {self.dtype}")
+        self._requires_grad = bool(value)
+
+    def requires_grad_(self, requires_grad=True):
+        self.requires_grad = requires_grad
+        return self
+
+    def retain_grad(self):
+        """Keep ``.grad`` on this non-leaf tensor after backward."""
+        self._retains_grad = True
+
+    def size(self, dim=None):
+        return self.shape if dim is None else self.shape[dim]
+
+    def dim(self):
+        return self.ndim
+
+    def numel(self):
+        return int(self.data.size)
+
+    def is_floating_point(self):
+        return self.data.dtype.kind == "f"
+
+    def __len__(self):
+        if self.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self.shape[0]
+
+    # ------------------------------------------------------------- conversions
+    def numpy(self):
+        """The underlying NumPy array (shared, not copied)."""
+        if self._device.type != "cpu":
+            raise TypeError(f"tensor is on {self._device}; call .cpu() first")
+        return self.data
+
+    def __array__(self, dtype=None, copy=None):
+        array = self.numpy()
+        if dtype is not None and array.dtype != dtype:
+            return array.astype(dtype)
+        return array.copy() if copy else array
+
+    def item(self):
+        if self.data.size != 1:
+            raise ValueError(f"item() needs a tensor with one element, got shape {self.shape}")
+        return self.data.reshape(()).item()
+
+    def tolist(self):
+        return self.data.tolist()
+
+    def __float__(self):
+        return float(self.item())
+
+    def __int__(self):
+        return int(self.item())
+
+    def __bool__(self):
+        if self.data.size != 1:
+            raise RuntimeError(f"truth value of a tensor with {self.data.size} elements is ambiguous")
+        return bool(self.item())
+
+    def __index__(self):
+        if self.data.dtype.kind not in "iu" or self.data.size != 1:
+            raise TypeError("only integer tensors of one element can be used as an index")
+        return int(self.item())
+
+    def detach(self):
+        """A tensor sharing this data, cut from the graph."""
+        return Tensor._from_array(self.data, self._device)
+
+    def detach_(self):
+        self._node = None
+        self._requires_grad = False
+        return self
+
+    def clone(self):
+        from .ops.shape import Clone
+
+        return Clone.apply(self)
+
+    def contiguous(self):
+        return self
+
+    def to(self, *args, dtype=None, device=None, copy=False):
+        """Return this tensor with another dtype and/or device (itself when nothing changes)."""
+        for arg in args:
+            if isinstance(arg, Tensor):
+                dtype, device = arg.dtype, arg.device
+            elif _looks_like_device(arg):
+                device = arg
+            else:
+                dtype = arg
+        device = self._device if device is None else backend.to_device(device)
+        if device != self._device:
+            raise RuntimeError(f"moving tensors between devices is not supported yet ({self._device} -> {device})")
+        if dtype is None or to_dtype(dtype).numpy == self.data.dtype:
+            return self.clone() if copy else self
+        from .ops.shape import Cast
+
+        return Cast.apply(self, dtype=to_dtype(dtype).numpy)
+
+    def cpu(self):
+        return self.to("cpu")
+
+    def float(self):
+        return self.to(dtype="float32")
+
+    def double(self):
+        return self.to(dtype="float64")
+
+    def half(self):
+        return self.to(dtype="float16")
+
+    def long(self):
+        return self.to(dtype="int64")
+
+    def bool(self):
+        return self.to(dtype="bool")
+
+    def type(self, dtype=None):
+        return str(self.dtype) if dtype is None else self.to(dtype=dtype)
+
+    # ----------------------------------------------------------------- repr
+    def __repr__(self):
+        body = np.array2string(self.data, separator=", ", prefix="tensor(", precision=4)
+        extras = []
+        if self.data.dtype != get_default_dtype().numpy and self.data.dtype not in (np.int64, np.bool_):
+            extras.append(f"dtype={self.dtype}")
+        if self._device.type != "cpu":
+            extras.append(f"device='{self._device}'")
+        if self._node is not None:
+            extras.append(f"grad_fn={self._node}")
+        elif self._requires_grad:
+            extras.append("requires_grad=True")
+        return "tensor(" + ", ".join([body] + extras) + ")"
+
+    # --------------------------------------------------------------- autograd
+    def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
+        """Accumulate d(self)/d(leaf) · gradient into every leaf's ``.grad``.
+
+        ``gradient`` may be omitted only for a single-element tensor (it defaults to 1).
+        """
+        from .autograd import engine
+
+        if not self._requires_grad:
+            raise RuntimeError("tensor does not require grad and has no grad_fn; nothing to differentiate")
+        if gradient is None:
+            if self.data.size != 1:
+                raise RuntimeError(
+                    f"backward() without a gradient needs a single-element tensor, got shape {self.shape}"
+                )
+            gradient = Tensor._from_array(np.ones_like(self.data), self._device)
+        else:
+            gradient = _as_tensor_like(gradient, self)
+            if gradient.shape != self.shape:
+                raise RuntimeError(f"gradient has shape {gradient.shape}, expected {self.shape}")
+        engine.run_backward([self], [gradient], retain_graph=bool(retain_graph), create_graph=create_graph)
+        if inputs is not None:
+            raise NotImplementedError("backward(inputs=...) is not supported; use lucid.autograd.grad")
+
+    # ----------------------------------------------------- in-place (no graph)
+    def _check_inplace(self):
+        if is_grad_enabled() and self._requires_grad and self.is_leaf:
+            raise RuntimeError(
+                "a leaf tensor that requires grad is being modified in place; wrap it in lucid.no_grad()"
+            )
+
+    def zero_(self):
+        self._check_inplace()
+        self.data[...] = 0
+        return self
+
+    def fill_(self, value):
+        self._check_inplace()
+        self.data[...] = value
+        return self
+
+    def copy_(self, source):
+        """Copy values from ``source`` (broadcast to this shape) into this tensor's data."""
+        self._check_inplace()
+        source = np.asarray(source.data if isinstance(source, Tensor) else source)
+        try:
+            np.broadcast_to(source, self.data.shape)
+        except ValueError:
+            raise RuntimeError(f"copy_: source of shape {source.shape} does not fit {self.shape}") from None
+        self.data[...] = source
+        return self
+
+    def uniform_(self, low=0.0, high=1.0):
+        from .random import generator
+
+        self._check_inplace()
+        self.data[...] = generator().uniform(low, high, self.data.shape)
+        return self
+
+    def normal_(self, mean=0.0, std=1.0):
+        from .random import generator
+
+        self._check_inplace()
+        self.data[...] = generator().normal(mean, std, self.data.shape)
+        return self
+
+    def add_(self, other, alpha=1):
+        self._check_inplace()
+        self.data += alpha * _raw(other)
+        return self
+
+    def sub_(self, other, alpha=1):
+        self._check_inplace()
+        self.data -= alpha * _raw(other)
+        return self
+
+    def mul_(self, other):
+        self._check_inplace()
+        self.data *= _raw(other)
+        return self
+
+    def div_(self, other):
+        self._check_inplace()
+        self.data /= _raw(other)
+        return self
+
+    def __setitem__(self, index, value):
+        self._check_inplace()
+        if self._node is not None:
+            raise RuntimeError("in-place assignment into a tensor that is part of a graph is not supported")
+        self.data[_raw_index(index)] = _raw(value)
+
+    # -------------------------------------------------------------- arithmetic
+    def _binary(self, function, other, reverse=False):
+        other = _as_operand(other, self)
+        a, b = (other, self) if reverse else (self, other)
+        a, b = _promote(a, b)
+        return function.apply(a, b)
+
+    def __add__(self, other):
+        from .ops.arithmetic import Add
+
+        return self._binary(Add, other)
+
+    def __radd__(self, other):
+        from .ops.arithmetic import Add
+
+        return self._binary(Add, other, reverse=True)
+
+    def __sub__(self, other):
+        from .ops.arithmetic import Sub
+
+        return self._binary(Sub, other)
+
+    def __rsub__(self, other):
+        from .ops.arithmetic import Sub
+
+        return self._binary(Sub, other, reverse=True)
+
+    def __mul__(self, other):
+        from .ops.arithmetic import Mul
+
+        return self._binary(Mul, other)
+
+    def __rmul__(self, other):
+        from .ops.arithmetic import Mul
+
+        return self._binary(Mul, other, reverse=True)
+
+    def __truediv__(self, other):
+        from .ops.arithmetic import Div
+
+        return self._float_self()._binary(Div, other)
+
+    def __rtruediv__(self, other):
+        from .ops.arithmetic import Div
+
+        return self._float_self()._binary(Div, other, reverse=True)
+
+    def __pow__(self, exponent):
+        from .ops.arithmetic import Pow, PowScalar
+
+        if isinstance(exponent, numbers.Number):
+            return PowScalar.apply(self, exponent=exponent)
+        return self._binary(Pow, exponent)
+
+    def __rpow__(self, base):
+        from .ops.arithmetic import Pow
+
+        return self._binary(Pow, base, reverse=True)
+
+    def __neg__(self):
+        from .ops.arithmetic import Neg
+
+        return Neg.apply(self)
+
+    def __pos__(self):
+        return self
+
+    def __matmul__(self, other):
+        from .ops.arithmetic import MatMul
+
+        if not isinstance(other, Tensor):
+            raise TypeError(f"matmul expects a Tensor, got {type(other).__name__}")
+        a, b = _promote(self, other)
+        return MatMul.apply(a, b)
+
+    def __rmatmul__(self, other):
+        return _as_operand(other, self).__matmul__(self)
+
+    def matmul(self, other):
+        return self @ other
+
+    def _float_self(self):
+        return self if self.is_floating_point() else self.to(dtype=get_default_dtype())
+
+    # comparisons produce bool tensors and are never recorded
+    def _compare(self, other, compare):
+        return Tensor._from_array(compare(self.data, _raw(other)), self._device)
+
+    def __eq__(self, other):
+        return self._compare(other, np.equal)
+
+    def __ne__(self, other):
+        return self._compare(other, np.not_equal)
+
+    def __lt__(self, other):
+        return self._compare(other, np.less)
+
+    def __le__(self, other):
+        return self._compare(other, np.less_equal)
+
+    def __gt__(self, other):
+        return self._compare(other, np.greater)
+
+    def __ge__(self, other):
+        return self._compare(other, np.greater_equal)
+
+    __hash__ = object.__hash__
+
+    def add(self, other):
+        return self + other
+
+    def sub(self, other):
+        return self - other
+
+    def mul(self, other):
+        return self * other
+
+    def div(self, other):
+        return self / other
+
+    def pow(self, exponent):
+        return self**exponent
+
+    def neg(self):
+        return -self
+
+    # ---------------------------------------------------------- elementwise
+    def exp(self):
+        from .ops.unary import Exp
+
+        return Exp.apply(self._float_self())
+
+    def log(self):
+        from .ops.unary import Log
+
+        return Log.apply(self._float_self())
+
+    def sqrt(self):
+        return self._float_self() ** 0.5
+
+    def tanh(self):
+        from .ops.unary import Tanh
+
+        return Tanh.apply(self._float_self())
+
+    def sigmoid(self):
+        from .ops.unary import Sigmoid
+
+        return Sigmoid.apply(self._float_self())
+
+    def relu(self):
+        from .ops.unary import ReLU
+
+        return ReLU.apply(self)
+
+    def abs(self):
+        from .ops.unary import Abs
+
+        return Abs.apply(self)
+
+    # ------------------------------------------------------------ reductions
+    def sum(self, dim=None, keepdim=False, *, axis=None):
+        from .ops.reduce import Sum
+
+        return Sum.apply(self, axis=_axes(dim if axis is None else axis, self.ndim), keepdims=keepdim)
+
+    def mean(self, dim=None, keepdim=False, *, axis=None):
+        from .ops.reduce import Mean
+
+        return Mean.apply(self._float_self(), axis=_axes(dim if axis is None else axis, self.ndim), keepdims=keepdim)
+
+    def max(self, dim=None, keepdim=False):
+        """Largest value (no index is returned); the gradient goes to the maxima, split evenly."""
+        from .ops.reduce import Max
+
+        return Max.apply(self, axis=_axes(dim, self.ndim), keepdims=keepdim)
+
+    def argmax(self, dim=None):
+        return Tensor._from_array(np.argmax(self.data, axis=dim), self._device)
+
+    # ----------------------------------------------------------------- shape
+    def reshape(self, *shape):
+        from .ops.shape import Reshape
+
+        shape = _shape_args(shape)
+        try:
+            target = np.empty(self.data.shape, dtype=np.bool_).reshape(shape).shape if -1 in shape else shape
+        except ValueError:
+            target = None
+        if target is None or int(np.prod(target, dtype=np.int64)) != self.data.size:
+            raise RuntimeError(f"shape {tuple(shape)} is invalid for a tensor of {self.data.size} elements")
+        return Reshape.apply(self, shape=tuple(target))
+
+    view = reshape
+
+    def flatten(self, start_dim=0, end_dim=-1):
+        if self.ndim == 0:
+            return self.reshape(1)
+        start, end = start_dim % self.ndim, end_dim % self.ndim
+        shape = self.shape
+        return self.reshape(*shape[:start], -1, *shape[end + 1 :])
+
+    def unsqueeze(self, dim):
+        dim = dim % (self.ndim + 1)
+        shape = self.shape
+        return self.reshape(*shape[:dim], 1, *shape[dim:])
+
+    def squeeze(self, dim=None):
+        shape = self.shape
+        if dim is None:
+            return self.reshape(*[s for s in shape if s != 1])
+        dim = dim % max(self.ndim, 1)
+        if self.ndim == 0 or shape[dim] != 1:
+            return self
+        return self.reshape(*shape[:dim], *shape[dim + 1 :])
+
+    def permute(self, *dims):
+        from .ops.shape import Permute
+
+        dims = _shape_args(dims)
+        if sorted(d % self.ndim for d in dims) != list(range(self.ndim)):
+            raise ValueError(f"permute needs a permutation of {self.ndim} dims, got {tuple(dims)}")
+        return Permute.apply(self, axes=tuple(d % self.ndim for d in dims))
+
+    def transpose(self, dim0, dim1):
+        axes = list(range(self.ndim))
+        axes[dim0], axes[dim1] = axes[dim1], axes[dim0]
+        return self.permute(*axes)
+
+    @property
+    def T(self):
+        return self.permute(*reversed(range(self.ndim)))
+
+    def expand(self, *shape):
+        from .ops.shape import Expand
+
+        shape = _shape_args(shape)
+        shape = tuple(s if s != -1 else self.shape[i - len(shape) + self.ndim] for i, s in enumerate(shape))
+        try:
+            np.broadcast_shapes(self.data.shape, shape)
+        except ValueError:
+            raise RuntimeError(f"cannot expand shape {self.shape} to {shape}") from None
+        return Expand.apply(self, shape=shape)
+
+    def __getitem__(self, index):
+        from .ops.shape import GetItem
+
+        return GetItem.apply(self, index=_raw_index(index))
+
+    def __iter__(self):
+        for i in range(len(self)):
+            yield self[i]
+
+
+# ---------------------------------------------------------------------- helpers
+def _looks_like_device(arg):
+    if isinstance(arg, backend.Device):
+        return True
+    text = str(arg)
+    return isinstance(arg, str) and text.partition(":")[0] in ("cpu", "cuda", "gpu", "mps") or (
+        type(arg).__name__ == "device"
+    )
+
+
+def _to_array(data, dtype, device):
+    xp = backend.array_module(device)
+    if isinstance(data, Tensor):
+        data = data.data
+    if dtype is not None:
+        return xp.array(data, dtype=to_dtype(dtype).numpy)
+    array = xp.array(data)
+    if array.dtype.kind == "f" and not isinstance(data, (np.ndarray, np.generic)) and not hasattr(data, "__array__"):
+        array = array.astype(get_default_dtype().numpy)
+    elif array.dtype.kind == "O" or array.dtype.kind in "USV":
+        raise TypeError(f"cannot make a tensor from {type(data).__name__} holding {array.dtype} values")
+    else:
+        array = array.astype(from_numpy_dtype(array.dtype).numpy, copy=False)
+    return array
+
+
+def _raw(value):
+    return value.data if isinstance(value, Tensor) else value
+
+
+def _raw_index(index):
+    if isinstance(index, tuple):
+        return tuple(_raw(i) for i in index)
+    return _raw(index)
+
+
+def _as_operand(value, like):
+    """Turn a scalar or array-like into a constant tensor that combines with ``like``."""
+    if isinstance(value, Tensor):
+        return value
+    if isinstance(value, (bool, numbers.Number)):
+        if like.data.dtype.kind == "f" or isinstance(value, bool):
+            dtype = like.data.dtype
+        elif isinstance(value, numbers.Integral):
+            dtype = like.data.dtype
+        else:
+            dtype = get_default_dtype().numpy
+        return Tensor._from_array(np.asarray(value, dtype=dtype), like.device)
+    return Tensor(value, device=like.device)
+
+
+def _promote(a, b):
+    """Bring two tensors to one dtype (float beats int; the wider float wins)."""
+    if a.data.dtype == b.data.dtype:
+        return a, b
+    target = np.promote_types(a.data.dtype, b.data.dtype)
+    if target.kind == "f" and (a.data.dtype.kind != "f" or b.data.dtype.kind != "f"):
+        # int with float: keep the float operand's dtype, as PyTorch does
+        target = a.data.dtype if a.data.dtype.kind == "f" else b.data.dtype
+    target = from_numpy_dtype(target).numpy
+    return (a if a.data.dtype == target else a.to(dtype=target)), (b if b.data.dtype == target else b.to(dtype=target))
+
+
+def _as_tensor_like(value, like):
+    if isinstance(value, Tensor):
+        return value
+    return Tensor(np.asarray(value, dtype=like.data.dtype), device=like.device)
+
+
+def _shape_args(args):
+    if len(args) == 1 and isinstance(args[0], (tuple, list)):
+        args = tuple(args[0])
+    for s in args:
+        if not isinstance(s, (numbers.Integral, np.integer)) or isinstance(s, bool):
+            raise TypeError(f"shape entries must be ints, got {s!r} in {tuple(args)}")
+    return tuple(int(s) for s in args)
+
+
+def _axes(dim, ndim):
+    if dim is None:
+        return None
+    dims = (dim,) if isinstance(dim, numbers.Integral) else tuple(dim)
+    for d in dims:
+        if not -max(ndim, 1) <= d < max(ndim, 1):
+            raise IndexError(f"dim {d} is out of range for a tensor with {ndim} dims")
+    return tuple(d % max(ndim, 1) for d in dims)
+
+
+__all__ = ["Tensor", "DType", "no_grad"]
