@@ -52,11 +52,14 @@ def load_own(module, state_dict, prefix, missing_keys, error_msgs):
         if key not in state_dict:
             missing_keys.append(key)
             continue
+        value = state_dict[key]
+        if tensor.data is None and getattr(value, "data", 0) is None:
+            continue  # uninitialized on both sides: nothing to copy yet
         if tensor.data is None:
             error_msgs.append(f"{key}: the parameter is still uninitialized, its shape could not be inferred")
             continue
         try:
-            array = as_array(state_dict[key])
+            array = as_array(value)
         except TypeError as error:
             error_msgs.append(f"{key}: {error}")
             continue

@@ -55,6 +55,8 @@ class ConvTranspose1d(Function):
         grad_x = grad_w = None
         if x.requires_grad:
             grad_x = Conv1d.apply(grad_out, w, stride=stride, padding=padding, dilation=dilation, groups=groups)
+            if grad_x.shape[-1] != x.shape[-1]:  # output_padding >= stride (allowed when dilation > stride)
+                grad_x = grad_x[..., : x.shape[-1]]
         if w.requires_grad:
             # the roles swap: the transposed conv's output plays conv1d's input
             grad_w = Conv1dGradWeight.apply(grad_out, x, kernel_size=w.shape[-1], stride=stride,

@@ -90,10 +90,10 @@ class LazyModuleMixin:
 
 
 def checkpoint_shape(state_dict, key):
-    """Shape of ``state_dict[key]`` (None when absent), however the value is stored."""
-    if key not in state_dict:
+    """Shape of ``state_dict[key]`` (None when absent or uninitialized), however the value is stored."""
+    value = state_dict.get(key)
+    if value is None or isinstance(value, UninitializedParameter):
         return None
-    value = state_dict[key]
     shape = getattr(value, "shape", None)
     if shape is None or callable(shape):
         shape = as_array(value).shape
