@@ -16,5 +16,7 @@ half, float, double, long = float16, float32, float64, int64
 bool = bool_
 
 from . import nn  # noqa: E402  (nn builds on everything above)
+from . import optim  # noqa: E402  (optim builds on nn)
+from .serialization import load, save  # noqa: E402
 
 __version__ = "0.1.0"

@@ -1,12 +1,16 @@
 """The one place that maps a device to its array module.
 
-``"cpu"`` runs on NumPy. A GPU backend (CuPy) registers itself in ``_ARRAY_MODULES``
-under ``"cuda"``; no op needs to change for it.
+``"cpu"`` runs on NumPy. ``"meta"`` holds shape-only arrays (``lucid._meta``): ops on it
+compute output shapes and dtypes, never values, which is how ``nn.utils.materialize``
+propagates shapes through a model. A GPU backend (CuPy) registers itself in
+``_ARRAY_MODULES`` under ``"cuda"``; no op needs to change for it.
 """
 
 import numpy as np
 
-_ARRAY_MODULES = {"cpu": np}
+from . import _meta
+
+_ARRAY_MODULES = {"cpu": np, "meta": _meta}
 _GPU_NAMES = ("cuda", "gpu", "mps")
 
 
@@ -58,12 +62,14 @@ def to_device(spec):
         if index and not index.isdigit():
             raise ValueError(f"device index must be an integer, got {text!r}")
         return CPU if kind == "cpu" else Device(kind, int(index) if index else None)
+    data_devices = sorted(name for name in _ARRAY_MODULES if name != "meta")
     if kind in _GPU_NAMES:
         raise RuntimeError(
             f"device {text!r} requested, but no GPU backend is available in this build of lucid; "
-            f"available devices: {sorted(_ARRAY_MODULES)}"
+            f"available devices: {data_devices}"
         )
-    raise ValueError(f"device must be one of {sorted(_ARRAY_MODULES)}, got {text!r}")
+    raise ValueError(f"device must be one of {data_devices}, got {text!r} ('meta' is also accepted, for "
+                     "shape-only tensors)")
 
 
 def array_module(device):

@@ -10,8 +10,8 @@ from .random import generator
 from .tensor import Tensor, _shape_args
 
 
-def _make(array, requires_grad):
-    tensor = Tensor._from_array(array, backend.CPU)
+def _make(array, requires_grad, device=None):
+    tensor = Tensor._from_array(array, backend.to_device(device))
     tensor.requires_grad = requires_grad
     return tensor
 
@@ -27,7 +27,7 @@ def _factory(name, fill):
     def factory(*shape, dtype=None, device=None, requires_grad=False):
         shape = _shape(shape)
         xp = backend.array_module(device)
-        return _make(fill(xp, shape, to_dtype(dtype).numpy), requires_grad)
+        return _make(fill(xp, shape, to_dtype(dtype).numpy), requires_grad, device)
 
     factory.__name__ = factory.__qualname__ = name
     return factory
@@ -52,7 +52,8 @@ def full(shape, fill_value, dtype=None, device=None, requires_grad=False):
         dtype = "bool"
     elif dtype is None and isinstance(fill_value, numbers.Integral):
         dtype = "int64"
-    return _make(backend.array_module(device).full(shape, fill_value, dtype=to_dtype(dtype).numpy), requires_grad)
+    return _make(backend.array_module(device).full(shape, fill_value, dtype=to_dtype(dtype).numpy), requires_grad,
+                 device)
 
 
 def tensor(data, dtype=None, device=None, requires_grad=False):
@@ -72,12 +73,12 @@ def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False
     values = np.arange(start, end, step)
     if dtype is None:
         dtype = "int64" if values.dtype.kind in "iu" else get_default_dtype()
-    return _make(backend.array_module(device).asarray(values, dtype=to_dtype(dtype).numpy), requires_grad)
+    return _make(backend.array_module(device).asarray(values, dtype=to_dtype(dtype).numpy), requires_grad, device)
 
 
 def linspace(start, end, steps, dtype=None, device=None, requires_grad=False):
     values = np.linspace(start, end, steps)
-    return _make(backend.array_module(device).asarray(values, dtype=to_dtype(dtype).numpy), requires_grad)
+    return _make(backend.array_module(device).asarray(values, dtype=to_dtype(dtype).numpy), requires_grad, device)
 
 
 def _like(factory):

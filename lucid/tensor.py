@@ -113,6 +113,10 @@ class Tensor:
     # ------------------------------------------------------------- conversions
     def numpy(self):
         """The underlying NumPy array (shared, not copied)."""
+        if self._device.type == "meta":
+            from ._meta import ShapeOnlyError
+
+            raise ShapeOnlyError(f"a meta tensor of shape {self.shape} has no values (it carries only shape and dtype)")
         if self._device.type != "cpu":
             raise TypeError(f"tensor is on {self._device}; call .cpu() first")
         return self.data
@@ -205,6 +209,8 @@ class Tensor:
 
     # ----------------------------------------------------------------- repr
     def __repr__(self):
+        if self._device.type == "meta":
+            return f"tensor(..., size={self.shape}, dtype={self.dtype}, device='meta')"
         body = np.array2string(self.data, separator=", ", prefix="tensor(", precision=4)
         extras = []
         if self.data.dtype != get_default_dtype().numpy and self.data.dtype not in (np.int64, np.bool_):
@@ -494,10 +500,7 @@ class Tensor:
         from .ops.shape import Reshape
 
         shape = _shape_args(shape)
-        try:
-            target = np.empty(self.data.shape, dtype=np.bool_).reshape(shape).shape if -1 in shape else shape
-        except ValueError:
-            target = None
+        target = _infer_size(shape, self.data.size)
         if target is None or int(np.prod(target, dtype=np.int64)) != self.data.size:
             raise RuntimeError(f"shape {tuple(shape)} is invalid for a tensor of {self.data.size} elements")
         return Reshape.apply(self, shape=tuple(target))
@@ -564,6 +567,16 @@ class Tensor:
 
 
 # ---------------------------------------------------------------------- helpers
+def _infer_size(shape, size):
+    """``shape`` with its one -1 filled in from ``size`` (None when impossible); no array is made."""
+    if -1 not in shape:
+        return shape
+    known = int(np.prod([s for s in shape if s != -1], dtype=np.int64))
+    if shape.count(-1) > 1 or any(s < -1 for s in shape) or known == 0 or size % known:
+        return None
+    return tuple(size // known if s == -1 else s for s in shape)
+
+
 def _looks_like_device(arg):
     if isinstance(arg, backend.Device):
         return True

@@ -9,7 +9,11 @@ broadcast shapes.
 
 import weakref
 
+from .. import _meta
+from ..backend import to_device
 from .grad_mode import is_grad_enabled
+
+_META = to_device("meta")
 
 
 class Context:
@@ -57,15 +61,31 @@ class Function:
     def backward(ctx, grad_out):
         raise NotImplementedError
 
+    # Shape rule ``forward_meta(ctx, *arrays, **params)`` for shape-only ("meta") arrays. None:
+    # ``forward`` itself runs on them, as it does wherever it is plain array code; Functions
+    # with compiled kernels (the convolutions) give one.
+    forward_meta = None
+
+    @classmethod
+    def _forward_meta(cls, ctx, arrays, params):
+        rule = cls.forward_meta or cls.forward
+        try:
+            return rule(ctx, *arrays, **params)
+        except _meta.ShapeOnlyError as error:
+            raise _meta.ShapeOnlyError(f"{cls.__name__} cannot run on shape-only (meta) tensors: {error}") from None
+
     @classmethod
     def apply(cls, *inputs, **params):
         """Run forward on the inputs' arrays and, when needed, record the call for backward."""
         from ..tensor import Tensor
 
-        first = inputs[0]
         ctx = Context(inputs)
-        data = cls.forward(ctx, *[t.data for t in inputs], **params)
-        out = Tensor._from_array(data, first.device)
+        arrays = [t.data for t in inputs]
+        if any(type(a) is _meta.ndarray for a in arrays):
+            data, device = cls._forward_meta(ctx, arrays, params), _META
+        else:
+            data, device = cls.forward(ctx, *arrays, **params), inputs[0].device
+        out = Tensor._from_array(data, device)
         if is_grad_enabled() and any(t.requires_grad for t in inputs):
             ctx._output = weakref.ref(out)
             out._node = Node(cls, ctx)

@@ -4,3 +4,7 @@ from . import functional, init
 from .module import Module
 from .modules import Conv1d, ConvTranspose1d, LazyConv1d, LazyConvTranspose1d, LazyModuleMixin, Sequential
 from .parameter import Parameter, UninitializedParameter
+from .modules import (Conv2d, Conv3d, ConvTranspose2d, ConvTranspose3d, LazyConv2d, LazyConv3d, LazyConvTranspose2d,
+                      LazyConvTranspose3d, LazyLinear)
+from . import utils
+from .modules import GELU, Identity, L1Loss, LeakyReLU, Linear, MSELoss, ReLU, Tanh

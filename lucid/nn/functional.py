@@ -1,6 +1,10 @@
 """Stateless layer functions on Tensors (``lucid.nn.functional``, usually imported as F)."""
 
+import math
+
+from ..ops import activation as activation_ops
 from ..ops import conv as conv_ops
+from ..ops import convnd as convnd_ops
 from ..tensor import Tensor
 from ._checks import check_groups_divide, check_output_padding, int_tuple, positive_int
 
@@ -12,7 +16,8 @@ def _check_input(name, x, weight, n_spatial):
         raise TypeError(f"{name}: weight must be a Tensor, got {type(weight).__name__}")
     if x.ndim != n_spatial + 2:
         raise ValueError(
-            f"{name}: input must be {n_spatial + 2}-D (batch, channels, length), got {x.ndim}-D input of shape {x.shape}"
+            f"{name}: input must be {n_spatial + 2}-D (batch, channels, {'length' if n_spatial == 1 else '*spatial'}), "
+            f"got {x.ndim}-D input of shape {x.shape}"
         )
     if not x.is_floating_point():
         raise TypeError(f"{name}: input must be floating point, got dtype {x.dtype}")
@@ -37,6 +42,67 @@ def _add_bias(out, bias):
     return out if bias is None else out + bias.reshape(1, -1, *([1] * (out.ndim - 2)))
 
 
+def _conv_transpose(name, n, input, weight, bias, stride, padding, output_padding, groups, dilation):
+    """Checks shared by every transposed convolution; 1-d runs on its own fast kernels."""
+    _check_input(name, input, weight, n)
+    s, p = int_tuple("stride", stride, n, 1), int_tuple("padding", padding, n, 0)
+    d, op = int_tuple("dilation", dilation, n, 1), int_tuple("output_padding", output_padding, n, 0)
+    check_output_padding(op, s, d)
+    groups = positive_int("groups", groups)
+    c_in, size = input.shape[1], input.shape[2:]
+    if weight.shape[0] != c_in:
+        raise ValueError(
+            f"{name}: input has {c_in} channels but weight expects {weight.shape[0]} (weight shape {weight.shape})"
+        )
+    check_groups_divide("in_channels", c_in, groups)
+    kernel = weight.shape[2:]
+    out_size = tuple((l - 1) * s_ - 2 * p_ + d_ * (k - 1) + op_ + 1
+                     for l, k, s_, p_, d_, op_ in zip(size, kernel, s, p, d, op))
+    if min(out_size) <= 0:
+        if n == 1:
+            got = f"{out_size[0]} is not positive for L={size[0]}, stride={s[0]}, padding={p[0]}, dilation={d[0]}, " \
+                  f"K={kernel[0]}, output_padding={op[0]}"
+        else:
+            got = f"{out_size} is not positive for input size {size}, stride={s}, padding={p}, dilation={d}, " \
+                  f"kernel {kernel}, output_padding={op}"
+        raise ValueError(f"{name}: output {'length' if n == 1 else 'size'} (L-1)*stride - 2*padding + "
+                         f"dilation*(K-1) + output_padding + 1 = {got}")
+    _check_bias(name, bias, weight.shape[1] * groups, input)
+    if n == 1:
+        out = conv_ops.ConvTranspose1d.apply(input, weight, stride=s[0], padding=p[0], output_padding=op[0],
+                                             dilation=d[0], groups=groups)
+    else:
+        out = convnd_ops.ConvTransposeNd.apply(input, weight, stride=s, padding=p, output_padding=op, dilation=d,
+                                               groups=groups)
+    return _add_bias(out, bias)
+
+
+def _conv(name, n, input, weight, bias, stride, padding, dilation, groups):
+    """Checks shared by every convolution; 1-d runs on its own fast kernels."""
+    _check_input(name, input, weight, n)
+    s, d = int_tuple("stride", stride, n, 1), int_tuple("dilation", dilation, n, 1)
+    p = int_tuple("padding", padding, n, 0)
+    groups = positive_int("groups", groups)
+    c_in, size = input.shape[1], input.shape[2:]
+    c_out, c_group, kernel = weight.shape[0], weight.shape[1], weight.shape[2:]
+    if c_group * groups != c_in:
+        raise ValueError(
+            f"{name}: input has {c_in} channels but weight of shape {weight.shape} with groups={groups} "
+            f"expects {c_group * groups}"
+        )
+    check_groups_divide("out_channels", c_out, groups)
+    for axis, (l, k, p_, d_) in enumerate(zip(size, kernel, p, d)):
+        if l + 2 * p_ < d_ * (k - 1) + 1:
+            where = f"length {l + 2 * p_}" if n == 1 else f"size {l + 2 * p_} along spatial dim {axis}"
+            raise ValueError(f"{name}: padded input {where} is shorter than the dilated kernel {d_ * (k - 1) + 1}")
+    _check_bias(name, bias, c_out, input)
+    if n == 1:
+        out = conv_ops.Conv1d.apply(input, weight, stride=s[0], padding=p[0], dilation=d[0], groups=groups)
+    else:
+        out = convnd_ops.ConvNd.apply(input, weight, stride=s, padding=p, dilation=d, groups=groups)
+    return _add_bias(out, bias)
+
+
 def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
     """1-D transposed convolution (the adjoint of ``conv1d``).
 
@@ -52,31 +118,24 @@ def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_paddi
     Tensor, shape (N, C_out, L_out)
         ``L_out = (L - 1)·stride - 2·padding + dilation·(K - 1) + output_padding + 1``.
     """
-    name = "conv_transpose1d"
-    _check_input(name, input, weight, 1)
-    (s,), (p,), (d,) = int_tuple("stride", stride, 1, 1), int_tuple("padding", padding, 1, 0), int_tuple(
-        "dilation", dilation, 1, 1)
-    (op,) = int_tuple("output_padding", output_padding, 1, 0)
-    check_output_padding((op,), (s,), (d,))
-    groups = positive_int("groups", groups)
-    c_in, length = input.shape[1], input.shape[2]
-    if weight.shape[0] != c_in:
-        raise ValueError(
-            f"{name}: input has {c_in} channels but weight expects {weight.shape[0]} (weight shape {weight.shape})"
-        )
-    check_groups_divide("in_channels", c_in, groups)
-    k = weight.shape[2]
-    out_length = (length - 1) * s - 2 * p + d * (k - 1) + op + 1
-    if out_length <= 0:
-        raise ValueError(
-            f"{name}: output length (L-1)*stride - 2*padding + dilation*(K-1) + output_padding + 1 = "
-            f"{out_length} is not positive for L={length}, stride={s}, padding={p}, dilation={d}, K={k}, "
-            f"output_padding={op}"
-        )
-    _check_bias(name, bias, weight.shape[1] * groups, input)
-    out = conv_ops.ConvTranspose1d.apply(input, weight, stride=s, padding=p, output_padding=op, dilation=d,
-                                         groups=groups)
-    return _add_bias(out, bias)
+    return _conv_transpose("conv_transpose1d", 1, input, weight, bias, stride, padding, output_padding, groups,
+                           dilation)
+
+
+def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+    """2-D transposed convolution; ``input`` (N, C_in, H, W), ``weight`` (C_in, C_out // groups, kH, kW).
+
+    Each spatial size follows the 1-d formula with that dim's stride, padding, dilation,
+    kernel size and output_padding (ints or 2-tuples).
+    """
+    return _conv_transpose("conv_transpose2d", 2, input, weight, bias, stride, padding, output_padding, groups,
+                           dilation)
+
+
+def conv_transpose3d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+    """3-D transposed convolution; ``input`` (N, C_in, D, H, W), ``weight`` (C_in, C_out // groups, kD, kH, kW)."""
+    return _conv_transpose("conv_transpose3d", 3, input, weight, bias, stride, padding, output_padding, groups,
+                           dilation)
 
 
 def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
@@ -92,29 +151,26 @@ def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     -------
     Tensor, shape (N, C_out, L_out) with ``L_out = (L + 2·padding - dilation·(K - 1) - 1) // stride + 1``.
     """
-    name = "conv1d"
-    _check_input(name, input, weight, 1)
-    (s,), (d,) = int_tuple("stride", stride, 1, 1), int_tuple("dilation", dilation, 1, 1)
-    (p,) = int_tuple("padding", padding, 1, 0)
-    groups = positive_int("groups", groups)
-    c_in, length = input.shape[1], input.shape[2]
-    c_out, c_group, k = weight.shape
-    if c_group * groups != c_in:
-        raise ValueError(
-            f"{name}: input has {c_in} channels but weight of shape {weight.shape} with groups={groups} "
-            f"expects {c_group * groups}"
-        )
-    check_groups_divide("out_channels", c_out, groups)
-    if length + 2 * p < d * (k - 1) + 1:
-        raise ValueError(
-            f"{name}: padded input length {length + 2 * p} is shorter than the dilated kernel {d * (k - 1) + 1}"
-        )
-    _check_bias(name, bias, c_out, input)
-    out = conv_ops.Conv1d.apply(input, weight, stride=s, padding=p, dilation=d, groups=groups)
-    return _add_bias(out, bias)
+    return _conv("conv1d", 1, input, weight, bias, stride, padding, dilation, groups)
 
 
-def relu(input):
+def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """2-D convolution; ``input`` (N, C_in, H, W), ``weight`` (C_out, C_in // groups, kH, kW).
+
+    Each spatial size follows the 1-d formula with that dim's stride, padding, dilation and
+    kernel size (ints or 2-tuples).
+    """
+    return _conv("conv2d", 2, input, weight, bias, stride, padding, dilation, groups)
+
+
+def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """3-D convolution; ``input`` (N, C_in, D, H, W), ``weight`` (C_out, C_in // groups, kD, kH, kW)."""
+    return _conv("conv3d", 3, input, weight, bias, stride, padding, dilation, groups)
+
+
+def relu(input, inplace=False):
+    """max(x, 0); ``inplace`` is accepted for PyTorch compatibility, a new tensor is always returned."""
+    _check_tensor("relu", "input", input)
     return input.relu()
 
 
@@ -124,3 +180,110 @@ def tanh(input):
 
 def sigmoid(input):
     return input.sigmoid()
+
+
+# --------------------------------------------------------------------- linear, activations, losses
+def _check_tensor(name, argument, value):
+    if not isinstance(value, Tensor):
+        raise TypeError(f"{name}: {argument} must be a Tensor, got {type(value).__name__}")
+
+
+def linear(input, weight, bias=None):
+    """``input @ weight.T + bias``.
+
+    Parameters
+    ----------
+    input : Tensor, shape (*, in_features)
+    weight : Tensor, shape (out_features, in_features)
+    bias : Tensor, shape (out_features,), optional
+
+    Returns
+    -------
+    Tensor, shape (*, out_features)
+    """
+    name = "linear"
+    _check_tensor(name, "input", input)
+    _check_tensor(name, "weight", weight)
+    if weight.ndim != 2:
+        raise ValueError(f"{name}: weight must be 2-D (out_features, in_features), got shape {weight.shape}")
+    if input.ndim < 1 or input.shape[-1] != weight.shape[1]:
+        raise ValueError(f"{name}: input's last dimension must be in_features={weight.shape[1]}, "
+                         f"got input of shape {input.shape}")
+    if not input.is_floating_point():
+        raise TypeError(f"{name}: input must be floating point, got dtype {input.dtype}")
+    if input.dtype != weight.dtype:
+        raise TypeError(f"{name}: input dtype {input.dtype} and weight dtype {weight.dtype} must match")
+    _check_bias(name, bias, weight.shape[0], input)
+    out = input @ weight.transpose(0, 1)
+    return out if bias is None else out + bias
+
+
+def leaky_relu(input, negative_slope=0.01, inplace=False):
+    """x for x > 0, ``negative_slope``·x otherwise; ``inplace`` is accepted, a new tensor is returned."""
+    _check_tensor("leaky_relu", "input", input)
+    if isinstance(negative_slope, bool) or not isinstance(negative_slope, (int, float)):
+        raise TypeError(f"leaky_relu: negative_slope must be a number, got {negative_slope!r}")
+    return activation_ops.LeakyReLU.apply(input, negative_slope=float(negative_slope))
+
+
+def erf(input):
+    """The error function, elementwise."""
+    _check_tensor("erf", "input", input)
+    return activation_ops.Erf.apply(input._float_self())
+
+
+def gelu(input, approximate="none"):
+    """Gaussian error linear unit: x·Φ(x).
+
+    Parameters
+    ----------
+    input : Tensor
+    approximate : {'none', 'tanh'}
+        ``'none'``: 0.5·x·(1 + erf(x/√2)); ``'tanh'``: 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))).
+    """
+    _check_tensor("gelu", "input", input)
+    if approximate == "none":
+        return input * 0.5 * (1 + erf(input * (1 / math.sqrt(2))))
+    if approximate == "tanh":
+        inner = (input + input * input * input * 0.044715) * math.sqrt(2 / math.pi)
+        return input * 0.5 * (1 + inner.tanh())
+    raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+
+
+_REDUCTIONS = ("mean", "sum", "none")
+
+
+def _check_reduction(name, reduction):
+    if reduction not in _REDUCTIONS:
+        raise ValueError(f"{name}: reduction must be one of {_REDUCTIONS}, got {reduction!r}")
+
+
+def _loss_difference(name, input, target, reduction):
+    _check_tensor(name, "input", input)
+    _check_tensor(name, "target", target)
+    _check_reduction(name, reduction)
+    if input.shape != target.shape:
+        raise ValueError(f"{name}: target shape {target.shape} must equal input shape {input.shape}")
+    if not input.is_floating_point():
+        raise TypeError(f"{name}: input must be floating point, got dtype {input.dtype}")
+    return input - target
+
+
+def _reduce(loss, reduction):
+    if reduction == "mean":
+        return loss.mean()
+    if reduction == "sum":
+        return loss.sum()
+    return loss
+
+
+def mse_loss(input, target, *, reduction="mean"):
+    """Squared error (input - target)², averaged (``'mean'``), summed (``'sum'``) or kept (``'none'``)."""
+    difference = _loss_difference("mse_loss", input, target, reduction)
+    return _reduce(difference * difference, reduction)
+
+
+def l1_loss(input, target, *, reduction="mean"):
+    """Absolute error |input - target|, averaged (``'mean'``), summed (``'sum'``) or kept (``'none'``)."""
+    difference = _loss_difference("l1_loss", input, target, reduction)
+    return _reduce(difference.abs(), reduction)

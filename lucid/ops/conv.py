@@ -23,6 +23,12 @@ class Conv1d(Function):
         return kernels.conv1d(_compute(x), _compute(w), *ctx.cfg).astype(x.dtype, copy=False)
 
     @staticmethod
+    def forward_meta(ctx, x, w, stride, padding, dilation, groups):
+        from .convnd import ConvNd
+
+        return ConvNd.forward_meta(ctx, x, w, (stride,), (padding,), (dilation,), groups)
+
+    @staticmethod
     def backward(ctx, grad_out):
         x, w = ctx.inputs
         stride, padding, dilation, groups = ctx.cfg
@@ -47,6 +53,12 @@ class ConvTranspose1d(Function):
         length = (x.shape[-1] - 1) * stride - 2 * padding + dilation * (k - 1) + output_padding + 1
         out = kernels.conv1d_grad_input(_compute(x), _compute(w), length, *ctx.cfg)
         return out.astype(x.dtype, copy=False)
+
+    @staticmethod
+    def forward_meta(ctx, x, w, stride, padding, output_padding, dilation, groups):
+        from .convnd import ConvTransposeNd
+
+        return ConvTransposeNd.forward_meta(ctx, x, w, (stride,), (padding,), (output_padding,), (dilation,), groups)
 
     @staticmethod
     def backward(ctx, grad_out):
@@ -74,6 +86,13 @@ class Conv1dGradWeight(Function):
         return gw.astype(x.dtype, copy=False)
 
     @staticmethod
+    def forward_meta(ctx, x, grad_out, kernel_size, stride, padding, dilation, groups):
+        from .convnd import ConvNdGradWeight
+
+        return ConvNdGradWeight.forward_meta(ctx, x, grad_out, (kernel_size,), (stride,), (padding,), (dilation,),
+                                             groups)
+
+    @staticmethod
     def backward(ctx, grad_gw):
         x, grad_out = ctx.inputs
         stride, padding, dilation, groups = ctx.cfg
@@ -84,4 +103,6 @@ class Conv1dGradWeight(Function):
                                            output_padding=extra, dilation=dilation, groups=groups)
         if grad_out.requires_grad:
             grad_grad_out = Conv1d.apply(x, grad_gw, stride=stride, padding=padding, dilation=dilation, groups=groups)
+            if grad_grad_out.shape[-1] != grad_out.shape[-1]:  # output_padding >= stride upstream
+                grad_grad_out = grad_grad_out[..., : grad_out.shape[-1]]
         return grad_x, grad_grad_out

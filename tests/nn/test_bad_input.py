@@ -68,7 +68,8 @@ def test_eager_in_channels_is_checked_too():
 
 FORWARD_ERRORS = [
     # (input, exception, message fragment) for a layer expecting 4 channels
-    (lambda: lucid.zeros(4, 5), ValueError, "input must be 3-D (batch, channels, *spatial), got 2-D input of shape (4, 5)"),
+    (lambda: lucid.zeros(5), ValueError,
+     "input must be 3-D (batch, channels, *spatial) or 2-D (channels, *spatial), got 1-D input of shape (5,)"),
     (lambda: lucid.zeros(1, 1, 4, 5), ValueError, "got 4-D input of shape (1, 1, 4, 5)"),
     (lambda: lucid.zeros(2, 4, 5, dtype="int64"), TypeError, "input must be floating point, got dtype lucid.int64"),
     (lambda: np.zeros((2, 4, 5)), TypeError, "input must be a Tensor, got ndarray"),
@@ -78,7 +79,7 @@ FORWARD_ERRORS = [
 
 
 @pytest.mark.parametrize("make_input, error, message", FORWARD_ERRORS,
-                         ids=["2d", "4d", "int", "ndarray", "channels", "dtype"])
+                         ids=["1d", "4d", "int", "ndarray", "channels", "dtype"])
 def test_bad_forward_input_raises_a_clear_error_and_changes_nothing(make_input, error, message):
     layer = nn.ConvTranspose1d(4, 2, 3)
     before = copy.deepcopy(layer.state_dict())
@@ -95,11 +96,11 @@ def test_an_output_length_that_is_not_positive_is_rejected():
 
 
 @pytest.mark.parametrize("make_input, error, message", [
-    (lambda: lucid.zeros(3, 5), ValueError, "got 2-D input"),
+    (lambda: lucid.zeros(5), ValueError, "got 1-D input"),
     (lambda: lucid.zeros(1, 3, 5, dtype="int64"), TypeError, "must be floating point"),
     (lambda: lucid.zeros(1, 3, 5), ValueError, "in_channels (3) must be divisible by groups (2)"),
     (lambda: lucid.zeros(1, 4, 1), ValueError, "is not positive"),
-], ids=["2d", "int", "groups", "length"])
+], ids=["1d", "int", "groups", "length"])
 def test_a_lazy_layer_whose_first_input_was_rejected_stays_unmaterialized(make_input, error, message):
     layer = nn.LazyConvTranspose1d(2, 1, padding=3, groups=2)
     params = list(layer.parameters())

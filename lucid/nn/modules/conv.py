@@ -73,14 +73,30 @@ class _ConvNd(Module):
         if not isinstance(x, Tensor):
             raise TypeError(f"{name}: input must be a Tensor, got {type(x).__name__}")
         expected = self.n_spatial + 2
-        if x.ndim != expected:
-            raise ValueError(f"{name}: input must be {expected}-D (batch, channels, *spatial), "
-                             f"got {x.ndim}-D input of shape {x.shape}")
+        if x.ndim not in (expected, expected - 1):
+            raise ValueError(f"{name}: input must be {expected}-D (batch, channels, *spatial) or {expected - 1}-D "
+                             f"(channels, *spatial), got {x.ndim}-D input of shape {x.shape}")
         if not x.is_floating_point():
             raise TypeError(f"{name}: input must be floating point, got dtype {x.dtype}")
-        if self.in_channels is not None and x.shape[1] != self.in_channels:
+        channels = x.shape[self._channel_axis(x)]
+        if self.in_channels is not None and channels != self.in_channels:
             raise ValueError(f"{name}: expected input with in_channels={self.in_channels} channels "
-                             f"(shape (N, {self.in_channels}, ...)), got {x.shape[1]} channels in shape {x.shape}")
+                             f"(shape (N, {self.in_channels}, ...)), got {channels} channels in shape {x.shape}")
+
+    def _channel_axis(self, x):
+        """1 for batched input, 0 for unbatched (channels, *spatial) input."""
+        return x.ndim - self.n_spatial - 1
+
+    def _batched(self, conv, x):
+        """``conv(x)`` on (N, C, *spatial); unbatched input gets a batch dim for the call and loses it after."""
+        if self._channel_axis(x) == 1:
+            return conv(x)
+        return conv(x.unsqueeze(0)).squeeze(0)
+
+    def forward(self, x):
+        self._check_input(x)
+        return self._batched(lambda x: self._function(x, self.weight, self.bias, self.stride, self.padding,
+                                                      self.dilation, self.groups), x)
 
     def extra_repr(self):
         parts = [f"in_channels={self.in_channels}", f"out_channels={self.out_channels}",
@@ -110,13 +126,14 @@ class _ConvTransposeNd(_ConvNd):
             return self.output_padding
         n = self.n_spatial
         size = tuple(output_size)
-        if len(size) == n + 2:
-            size = size[2:]
+        if len(size) == x.ndim:
+            size = size[x.ndim - n:]
         if len(size) != n or not all(isinstance(v, int) for v in size):
-            raise ValueError(f"output_size must hold {n} ints (or {n + 2} with batch and channels), got {output_size}")
+            raise ValueError(f"output_size must hold {n} ints (or {x.ndim} with the input's leading dims), "
+                             f"got {output_size}")
         chosen = []
         for axis in range(n):
-            smallest = ((x.shape[2 + axis] - 1) * self.stride[axis] - 2 * self.padding[axis]
+            smallest = ((x.shape[x.ndim - n + axis] - 1) * self.stride[axis] - 2 * self.padding[axis]
                         + self.dilation[axis] * (self.kernel_size[axis] - 1) + 1)
             largest = smallest + max(self.stride[axis], self.dilation[axis]) - 1
             if not smallest <= size[axis] <= largest:
@@ -124,6 +141,13 @@ class _ConvTransposeNd(_ConvNd):
                                  f"in [{smallest}, {largest}] for this input, got {size[axis]}")
             chosen.append(size[axis] - smallest)
         return tuple(chosen)
+
+    def forward(self, x, output_size=None):
+        """Apply the transposed convolution; ``output_size`` picks output_padding to reach that size."""
+        self._check_input(x)
+        output_padding = self._output_padding(x, output_size)
+        return self._batched(lambda x: self._function(x, self.weight, self.bias, self.stride, self.padding,
+                                                      output_padding, self.groups, self.dilation), x)
 
 
 class ConvTranspose1d(_ConvTransposeNd):
@@ -145,7 +169,7 @@ class ConvTranspose1d(_ConvTransposeNd):
 
     Shape
     -----
-    Input (N, C_in, L) → output (N, C_out, L_out) with
+    Input (N, C_in, L) or unbatched (C_in, L) → output (N, C_out, L_out) or (C_out, L_out) with
     ``L_out = (L - 1)·stride - 2·padding + dilation·(kernel_size - 1) + output_padding + 1``.
 
     Notes
@@ -155,17 +179,12 @@ class ConvTranspose1d(_ConvTransposeNd):
     fan_in = out_channels // groups · kernel_size; bias uniform in ±1/√fan_in.
     """
 
+    _function = staticmethod(F.conv_transpose1d)
+
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, output_padding=0, groups=1,
                  bias=True, dilation=1, device=None, dtype=None):
         super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, output_padding, groups,
                          bias, device, dtype)
-
-    def forward(self, x, output_size=None):
-        """Apply the transposed convolution; ``output_size`` picks output_padding to reach that length."""
-        self._check_input(x)
-        output_padding = self._output_padding(x, output_size)
-        return F.conv_transpose1d(x, self.weight, self.bias, self.stride, self.padding, output_padding,
-                                  self.groups, self.dilation)
 
 
 class Conv1d(_ConvNd):
@@ -182,18 +201,103 @@ class Conv1d(_ConvNd):
 
     Shape
     -----
-    Input (N, C_in, L) → output (N, C_out, L_out) with
+    Input (N, C_in, L) or unbatched (C_in, L) → output (N, C_out, L_out) or (C_out, L_out) with
     ``L_out = (L + 2·padding - dilation·(kernel_size - 1) - 1) // stride + 1``.
     """
+
+    _function = staticmethod(F.conv1d)
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1,
                  bias=True, device=None, dtype=None):
         super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, 0, groups, bias,
                          device, dtype)
 
-    def forward(self, x):
-        self._check_input(x)
-        return F.conv1d(x, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
+
+class ConvTranspose2d(_ConvTransposeNd):
+    """2-D transposed convolution; as ConvTranspose1d, per spatial dim.
+
+    Parameters
+    ----------
+    in_channels, out_channels : int
+    kernel_size : int or 2-tuple
+    stride, padding, output_padding, dilation : int or 2-tuple, optional
+    groups : int, optional
+    bias : bool, optional
+    device, dtype : optional
+
+    Shape
+    -----
+    Input (N, C_in, H, W) or unbatched (C_in, H, W) → output (N, C_out, H_out, W_out) or
+    (C_out, H_out, W_out); each spatial size follows ConvTranspose1d's formula for that dim.
+
+    Notes
+    -----
+    ``weight`` is (in_channels, out_channels // groups, kH, kW).
+    """
+
+    n_spatial = 2
+    _function = staticmethod(F.conv_transpose2d)
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, output_padding=0, groups=1,
+                 bias=True, dilation=1, device=None, dtype=None):
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, output_padding, groups,
+                         bias, device, dtype)
+
+
+class ConvTranspose3d(_ConvTransposeNd):
+    """3-D transposed convolution; as ConvTranspose2d with (D, H, W) and 3-tuples.
+
+    Notes
+    -----
+    ``weight`` is (in_channels, out_channels // groups, kD, kH, kW).
+    """
+
+    n_spatial = 3
+    _function = staticmethod(F.conv_transpose3d)
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, output_padding=0, groups=1,
+                 bias=True, dilation=1, device=None, dtype=None):
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, output_padding, groups,
+                         bias, device, dtype)
+
+
+class Conv2d(_ConvNd):
+    """2-D convolution (cross-correlation); as Conv1d, per spatial dim.
+
+    Parameters
+    ----------
+    in_channels, out_channels : int
+    kernel_size : int or 2-tuple
+    stride, padding, dilation : int or 2-tuple, optional
+    groups : int, optional
+    bias : bool, optional
+    device, dtype : optional
+
+    Shape
+    -----
+    Input (N, C_in, H, W) or unbatched (C_in, H, W) → output (N, C_out, H_out, W_out) or
+    (C_out, H_out, W_out); each spatial size follows Conv1d's formula for that dim.
+    """
+
+    n_spatial = 2
+    _function = staticmethod(F.conv2d)
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1,
+                 bias=True, device=None, dtype=None):
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, 0, groups, bias,
+                         device, dtype)
+
+
+class Conv3d(_ConvNd):
+    """3-D convolution (cross-correlation); as Conv2d with (D, H, W) and 3-tuples."""
+
+    n_spatial = 3
+    _function = staticmethod(F.conv3d)
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1,
+                 bias=True, device=None, dtype=None):
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, 0, groups, bias,
+                         device, dtype)
 
 
 class _LazyConvMixin(LazyModuleMixin):
@@ -206,7 +310,7 @@ class _LazyConvMixin(LazyModuleMixin):
 
     def initialize_parameters(self, x, *args, **kwargs):
         self._check_input(x)
-        self._materialize_channels(x.shape[1], x.dtype, x.device)
+        self._materialize_channels(x.shape[self._channel_axis(x)], x.dtype, x.device)
 
     def _infer_from_state_dict(self, state_dict, prefix):
         shape = checkpoint_shape(state_dict, prefix + "weight")
@@ -268,6 +372,40 @@ class LazyConvTranspose1d(_LazyConvMixin, ConvTranspose1d):
 
 class LazyConv1d(_LazyConvMixin, Conv1d):
     """A Conv1d that infers ``in_channels`` from the first input (see LazyConvTranspose1d)."""
+
+    def __init__(self, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1, bias=True, device=None,
+                 dtype=None):
+        super().__init__(None, out_channels, kernel_size, stride, padding, dilation, groups, bias, device, dtype)
+
+
+class LazyConvTranspose2d(_LazyConvMixin, ConvTranspose2d):
+    """A ConvTranspose2d that infers ``in_channels`` from the first input (see LazyConvTranspose1d)."""
+
+    def __init__(self, out_channels, kernel_size, stride=1, padding=0, output_padding=0, groups=1, bias=True,
+                 dilation=1, device=None, dtype=None):
+        super().__init__(None, out_channels, kernel_size, stride, padding, output_padding, groups, bias, dilation,
+                         device, dtype)
+
+
+class LazyConvTranspose3d(_LazyConvMixin, ConvTranspose3d):
+    """A ConvTranspose3d that infers ``in_channels`` from the first input (see LazyConvTranspose1d)."""
+
+    def __init__(self, out_channels, kernel_size, stride=1, padding=0, output_padding=0, groups=1, bias=True,
+                 dilation=1, device=None, dtype=None):
+        super().__init__(None, out_channels, kernel_size, stride, padding, output_padding, groups, bias, dilation,
+                         device, dtype)
+
+
+class LazyConv2d(_LazyConvMixin, Conv2d):
+    """A Conv2d that infers ``in_channels`` from the first input (see LazyConvTranspose1d)."""
+
+    def __init__(self, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1, bias=True, device=None,
+                 dtype=None):
+        super().__init__(None, out_channels, kernel_size, stride, padding, dilation, groups, bias, device, dtype)
+
+
+class LazyConv3d(_LazyConvMixin, Conv3d):
+    """A Conv3d that infers ``in_channels`` from the first input (see LazyConvTranspose1d)."""
 
     def __init__(self, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1, bias=True, device=None,
                  dtype=None):

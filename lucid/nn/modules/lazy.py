@@ -40,18 +40,18 @@ class LazyModuleMixin:
         return None if isinstance(value, UninitializedParameter) else value
 
     def __call__(self, *args, **kwargs):
-        if not self.has_uninitialized_params():
-            return super().__call__(*args, **kwargs)
+        # The check takes the lock too: a thread that looked without it could see the
+        # placeholders already turned into Parameters but not yet initialised.
         with _first_call_lock:
-            if not self.has_uninitialized_params():  # another thread got here first
-                return super().__call__(*args, **kwargs)
-            saved = snapshot(self)
-            try:
-                self.initialize_parameters(*args, **kwargs)
-                return super().__call__(*args, **kwargs)
-            except BaseException:
-                restore(saved)  # a rejected first input leaves the layer unmaterialized
-                raise
+            if self.has_uninitialized_params():
+                saved = snapshot(self)
+                try:
+                    self.initialize_parameters(*args, **kwargs)
+                    return super().__call__(*args, **kwargs)
+                except BaseException:
+                    restore(saved)  # a rejected first input leaves the layer unmaterialized
+                    raise
+        return super().__call__(*args, **kwargs)
 
     def initialize_parameters(self, *args, **kwargs):
         raise NotImplementedError(f"{type(self).__name__} must define initialize_parameters(input)")
@@ -60,7 +60,13 @@ class LazyModuleMixin:
         raise NotImplementedError(f"{type(self).__name__} must define _infer_from_state_dict")
 
     def _materialize(self, shapes, dtype=None, device=None):
-        """Fill each placeholder named in ``shapes`` in place, then initialise as the eager class does."""
+        """Fill each placeholder named in ``shapes`` in place, then initialise as the eager class does.
+
+        A shape-only ("meta") input still gives real, initialised weights, on the default device
+        unless one was chosen (``nn.utils.materialize`` relies on this).
+        """
+        if device is not None and to_device(device).type == "meta":
+            device = None
         for name, shape in shapes.items():
             param = self._parameters.get(name)
             if isinstance(param, UninitializedParameter):
