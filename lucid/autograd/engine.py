@@ -55,6 +55,7 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, inpu
     retain_graph = retain_graph or create_graph
     order = _topological_order(roots)
     grads = {}
+    handed_out = {id(grad.data) for grad in root_grads}
     for root, grad in zip(roots, root_grads):
         _accumulate(grads, root, grad)
     wanted = {id(t) for t in inputs} if inputs is not None else None
@@ -70,10 +71,10 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, inpu
             node = tensor._node
             if node is None:
                 if wanted is None and tensor.requires_grad:
-                    _accumulate_leaf(tensor, grad, create_graph)
+                    _accumulate_leaf(tensor, grad, create_graph, handed_out)
                 continue
             if wanted is None and tensor._retains_grad:
-                _accumulate_leaf(tensor, grad, create_graph)
+                _accumulate_leaf(tensor, grad, create_graph, handed_out)
             ctx = node.ctx
             input_grads = node.function.backward(ctx, grad)
             if not isinstance(input_grads, tuple):
@@ -92,12 +93,23 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, inpu
     return None
 
 
-def _accumulate_leaf(tensor, grad, create_graph):
+def _accumulate_leaf(tensor, grad, create_graph, handed_out):
+    """Add ``grad`` into ``tensor.grad``.
+
+    A fresh array that nobody else holds becomes ``.grad`` as it is; a view, a read-only
+    broadcast, the caller's own seed gradient or an array already given to another leaf
+    is copied first, so no two ``.grad`` share memory.
+    """
     if not create_graph:
         grad = grad.detach()
     if grad.dtype != tensor.dtype:
         grad = grad.to(tensor.dtype)
-    if tensor.grad is None:
-        tensor.grad = grad if create_graph else grad.clone()
-    else:
+    if tensor.grad is not None:
         tensor.grad = tensor.grad + grad
+        return
+    array = grad.data
+    shared = id(array) in handed_out or getattr(array, "base", None) is not None
+    if not create_graph and (shared or not array.flags.writeable):
+        grad = grad.clone()
+    handed_out.add(id(grad.data))
+    tensor.grad = grad

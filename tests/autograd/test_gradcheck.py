@@ -176,3 +176,16 @@ def test_second_derivative_through_create_graph():
     (gx,) = lucid.autograd.grad((x ** 3).sum(), x, create_graph=True)
     gx.sum().backward()
     np.testing.assert_allclose(x.grad.numpy(), 6 * x.numpy())
+
+
+def test_leaf_gradients_never_share_memory_with_each_other_or_the_seed():
+    a, b = lucid.ones(3, requires_grad=True), lucid.ones(3, requires_grad=True)
+    c = lucid.ones(1, 3, requires_grad=True)
+    seed = lucid.ones(3)
+    (a + b + c.reshape(3)).backward(seed)
+    arrays = [a.grad.numpy(), b.grad.numpy(), c.grad.numpy(), seed.numpy()]
+    for i, first in enumerate(arrays):
+        for second in arrays[i + 1:]:
+            assert not np.shares_memory(first, second)
+    a.grad.numpy()[...] = 5
+    assert b.grad.numpy().tolist() == [1, 1, 1] and seed.numpy().tolist() == [1, 1, 1]
