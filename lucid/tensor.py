@@ -50,7 +50,10 @@ class Tensor:
     # ----------------------------------------------------------------- metadata
     @property
     def shape(self):
-        return tuple(int(s) for s in self.data.shape)
+        data = self.data
+        if type(data) is np.ndarray:  # already a tuple of Python ints
+            return data.shape
+        return tuple(int(s) for s in data.shape)
 
     @property
     def ndim(self):

@@ -7,6 +7,10 @@ import numpy as np
 
 def int_tuple(name, value, n, minimum):
     """``value`` (an int or an n-tuple of ints, each >= minimum) as an n-tuple."""
+    if type(value) is int and value >= minimum:  # the common cases, without the general checks
+        return (value,) * n
+    if type(value) is tuple and len(value) == n and all(type(v) is int and v >= minimum for v in value):
+        return value
     if isinstance(value, str):
         if name == "padding":
             raise ValueError(f"String padding is not supported; padding must be an int, got {value!r}")

@@ -23,7 +23,7 @@ def _check_input(name, x, weight, n_spatial):
         raise TypeError(f"{name}: input must be floating point, got dtype {x.dtype}")
     if weight.ndim != n_spatial + 2:
         raise ValueError(f"{name}: weight must be {n_spatial + 2}-D, got shape {weight.shape}")
-    if x.dtype != weight.dtype:
+    if x.data.dtype != weight.data.dtype:  # raw dtypes: the same test, without building lucid dtypes
         raise TypeError(f"{name}: input dtype {x.dtype} and weight dtype {weight.dtype} must match")
 
 
@@ -34,7 +34,7 @@ def _check_bias(name, bias, out_channels, x):
         raise TypeError(f"{name}: bias must be a Tensor or None, got {type(bias).__name__}")
     if bias.shape != (out_channels,):
         raise ValueError(f"{name}: bias must have shape ({out_channels},), got {bias.shape}")
-    if bias.dtype != x.dtype:
+    if bias.data.dtype != x.data.dtype:
         raise TypeError(f"{name}: bias dtype {bias.dtype} must match input dtype {x.dtype}")
 
 
@@ -68,9 +68,10 @@ def _conv_transpose(name, n, input, weight, bias, stride, padding, output_paddin
         raise ValueError(f"{name}: output {'length' if n == 1 else 'size'} (L-1)*stride - 2*padding + "
                          f"dilation*(K-1) + output_padding + 1 = {got}")
     _check_bias(name, bias, weight.shape[1] * groups, input)
-    if n == 1:
-        out = conv_ops.ConvTranspose1d.apply(input, weight, stride=s[0], padding=p[0], output_padding=op[0],
-                                             dilation=d[0], groups=groups)
+    if n == 1:  # the 1-d kernel adds the bias in its own output pass
+        inputs = (input, weight) if bias is None else (input, weight, bias)
+        return conv_ops.ConvTranspose1d.apply(*inputs, stride=s[0], padding=p[0], output_padding=op[0],
+                                              dilation=d[0], groups=groups)
     else:
         out = convnd_ops.ConvTransposeNd.apply(input, weight, stride=s, padding=p, output_padding=op, dilation=d,
                                                groups=groups)

@@ -2,7 +2,9 @@
 
 import numpy as np
 
+from .. import _meta
 from ..autograd.function import Function
+from ..autograd.grad_mode import is_grad_enabled
 from ..kernels import conv as kernels
 
 
@@ -47,24 +49,31 @@ class ConvTranspose1d(Function):
     """Transposed convolution; weight is (C_in, C_out // groups, K)."""
 
     @staticmethod
-    def forward(ctx, x, w, stride, padding, output_padding, dilation, groups):
+    def forward(ctx, x, w, bias=None, *, stride, padding, output_padding, dilation, groups):
+        # an optional bias is a third input, added in the kernel's own output pass
         ctx.cfg = (stride, padding, dilation, groups)
         k = w.shape[-1]
         length = (x.shape[-1] - 1) * stride - 2 * padding + dilation * (k - 1) + output_padding + 1
-        out = kernels.conv1d_grad_input(_compute(x), _compute(w), length, *ctx.cfg)
+        bias = None if bias is None else _compute(bias)
+        out = kernels.conv1d_grad_input(_compute(x), _compute(w), length, *ctx.cfg, bias=bias)
         return out.astype(x.dtype, copy=False)
 
     @staticmethod
-    def forward_meta(ctx, x, w, stride, padding, output_padding, dilation, groups):
+    def forward_meta(ctx, x, w, bias=None, *, stride, padding, output_padding, dilation, groups):
         from .convnd import ConvTransposeNd
 
         return ConvTransposeNd.forward_meta(ctx, x, w, (stride,), (padding,), (output_padding,), (dilation,), groups)
 
     @staticmethod
     def backward(ctx, grad_out):
-        x, w = ctx.inputs
+        x, w = ctx.inputs[:2]
         stride, padding, dilation, groups = ctx.cfg
         grad_x = grad_w = None
+        grads_b = () if len(ctx.inputs) == 2 else (grad_out.sum((0, 2)) if ctx.inputs[2].requires_grad else None,)
+        if x.requires_grad and w.requires_grad and not is_grad_enabled():
+            # no graph over the gradients: both read one shared im2col of grad_out
+            grad_x, grad_w = _shared_backward(grad_out, x, w, ctx.cfg)
+            return (grad_x, grad_w) + grads_b
         if x.requires_grad:
             grad_x = Conv1d.apply(grad_out, w, stride=stride, padding=padding, dilation=dilation, groups=groups)
             if grad_x.shape[-1] != x.shape[-1]:  # output_padding >= stride (allowed when dilation > stride)
@@ -73,7 +82,24 @@ class ConvTranspose1d(Function):
             # the roles swap: the transposed conv's output plays conv1d's input
             grad_w = Conv1dGradWeight.apply(grad_out, x, kernel_size=w.shape[-1], stride=stride,
                                             padding=padding, dilation=dilation, groups=groups)
-        return grad_x, grad_w
+        return (grad_x, grad_w) + grads_b
+
+
+def _shared_backward(grad_out, x, w, cfg):
+    """ConvTranspose1d's input and weight gradients as plain (graph-free) tensors, from one kernel call."""
+    from ..tensor import Tensor
+
+    g = grad_out.data
+    if type(g) is _meta.ndarray:  # shape-only arrays: the composed Functions carry the shape rules
+        grad_x = Conv1d.apply(grad_out, w, stride=cfg[0], padding=cfg[1], dilation=cfg[2], groups=cfg[3])
+        grad_w = Conv1dGradWeight.apply(grad_out, x, kernel_size=w.shape[-1], stride=cfg[0], padding=cfg[1],
+                                        dilation=cfg[2], groups=cfg[3])
+        return grad_x[..., : x.shape[-1]], grad_w
+    gx, gw = kernels.conv1d_and_grad_weight(_compute(g), _compute(w.data), _compute(x.data), *cfg)
+    if gx.shape[-1] != x.shape[-1]:
+        gx = gx[..., : x.shape[-1]]
+    return (Tensor._from_array(gx.astype(x.data.dtype, copy=False), grad_out.device),
+            Tensor._from_array(gw.astype(w.data.dtype, copy=False), grad_out.device))
 
 
 class Conv1dGradWeight(Function):
