@@ -33,7 +33,9 @@ gradient uses gemm. ``conv1d_and_grad_weight`` is a transposed convolution's bac
 input and weight gradients from one shared im2col.
 
 GEMMs batch over samples and groups through ``matmul`` broadcasting; with few positions per
-sample they instead take (batch, position) as one column axis. Work runs in chunks of batch
+sample they instead take (batch, position) as one column axis, as the polyphase transposed
+forward always does (one GEMM per phase family per chunk, written into a phase buffer that a
+single interleaving copy turns into the output). Work runs in chunks of batch
 and position so that a call's scratch stays near :data:`WORKSPACE_BYTES` however long the
 input; scratch buffers are reused across calls per thread (fresh pages cost as much as the
 copies into them; :func:`release_scratch` drops them), and large copies are split over a
@@ -232,13 +234,21 @@ def _phase_weight(xp, w, groups, taps, stride, shifts):
         lo = start - shifts[0] * stride
         wg = w.reshape(groups, o_group, c_group, k)
         out = xp.empty((groups, len(shifts), o_group, stride, c_group), dtype=w.dtype)
+        spans = []
         for j in range(len(shifts)):
             first_tap = j * stride - lo  # the tap at phase 0 of this shift (may lie outside [0, K))
-            r_lo, r_hi = max(0, -first_tap), min(stride, k - first_tap)
-            dst = out[:, j]
-            dst[:, :, :r_lo] = 0
-            dst[:, :, r_hi:] = 0
-            _assign(xp, dst[:, :, r_lo:r_hi], wg[..., first_tap + r_lo : first_tap + r_hi].transpose(0, 1, 3, 2))
+            spans.append((j, first_tap, max(0, -first_tap), min(stride, k - first_tap)))
+
+        def fill(o0, o1):
+            # every shift's slab of a block of output channels at once, while the block is in cache
+            for j, first_tap, r_lo, r_hi in spans:
+                dst = out[:, j, o0:o1]
+                dst[:, :, :r_lo] = 0
+                dst[:, :, r_hi:] = 0
+                dst[:, :, r_lo:r_hi] = wg[:, o0:o1, :, first_tap + r_lo : first_tap + r_hi].transpose(0, 1, 3, 2)
+
+        step = max(1, DIRECT_BLOCK_BYTES // max(1, groups * c_group * k * w.dtype.itemsize))
+        _run(fill, [(o0, min(o0 + step, o_group)) for o0 in range(0, o_group, step)], xp)
         return out
     out = xp.zeros((groups, len(shifts), o_group, stride, c_group), dtype=w.dtype)
     wt = w.reshape(groups, o_group, c_group, k)
@@ -441,7 +451,10 @@ def conv1d_grad_input(grad_out, w, length, stride, padding, dilation, groups, *,
 
 
 def _grad_input_polyphase(grad_out, w, length, stride, padding, dilation, groups, bias, weight=None):
-    # output phase r at coarse position m: sum over its taps (q, k) of w_k^T grad_out[:, :, m - q]
+    # output phase r at coarse position m: sum over its taps (q, k) of w_k^T grad_out[:, :, m - q].
+    # Columns are (batch, position), so each phase family is ONE GEMM over all samples of a chunk,
+    # written straight into a (G, s, C_g, N, M) phase buffer; one interleaving copy then fills
+    # the output (and adds the bias).
     xp = get_array_module(grad_out)
     n, c_out, out_length = grad_out.shape
     _, c_group, k = w.shape
@@ -456,27 +469,53 @@ def _grad_input_polyphase(grad_out, w, length, stride, padding, dilation, groups
     out = xp.empty((n, c_in, coarse * stride), dtype=grad_out.dtype)
     view = out.reshape(n, groups, c_group, coarse, stride)
     b = None if bias is None else bias.reshape(1, groups, c_group, 1, 1)
-    if idle:
-        view[..., idle] = 0 if b is None else b
-    most = max(count for _, _, count, _ in plans)
-    column_bytes = grad_out.dtype.itemsize * (len(shifts) * c_out + most * c_in)
-    for n0, n1, m0, m1 in _chunks(n, coarse, column_bytes):
-        size = m1 - m0
-        shifted = _shifted(xp, grad_out[n0:n1], groups, shifts, m0, size)
+    column_bytes = grad_out.dtype.itemsize * (len(shifts) * c_out + stride * c_in)
+    budget = max(WORKSPACE_BYTES, min(2 * WORKSPACE_BYTES, grad_out.nbytes + out.nbytes))
+    for n0, n1, m0, m1 in _chunks(n, coarse, column_bytes, budget):
+        size, count_n = m1 - m0, n1 - n0
+        shifted = _shifted_columns(xp, grad_out[n0:n1], groups, shifts, m0, size)  # (G, Q, O_g, N, M)
         dst = view[n0:n1, :, :, m0:m1]
+        if stride == 1 and count_n == 1 and len(plans) == 1:
+            # one phase, one sample: the GEMM writes the output rows themselves
+            js, _, _, a = plans[0]
+            src = shifted[:, js].reshape(groups, -1, size)
+            xp.matmul(a, src, out=dst[0, ..., 0])
+            if b is not None:
+                dst += b
+            continue
+        res = _scratch(xp, (groups, stride, c_group, count_n, size), grad_out.dtype, "res")
+        if idle:
+            res[:, idle] = 0
         for js, phases, count, a in plans:
-            src = shifted[:, :, js].reshape(n1 - n0, groups, -1, size)
-            res = _matmul(xp, a, src, "res")  # (N, G, R·C_g, M), rows (phase, channel)
-            if stride == 1 and b is None:
-                _assign(xp, dst[..., 0], res)
-                continue
-            res = res.reshape(n1 - n0, groups, count, c_group, size).transpose(0, 1, 3, 4, 2)
+            src = shifted[:, js].reshape(groups, -1, count_n * size)
             if isinstance(phases, slice):
-                _assign(xp, dst[..., phases], res, extra=b)
+                xp.matmul(a, src, out=res[:, phases].reshape(groups, count * c_group, count_n * size))
             else:
-                dst[..., phases] = res if b is None else res + b
+                part = _matmul(xp, a, src, "res-part")
+                res[:, phases] = part.reshape(groups, count, c_group, count_n, size)
+        _assign(xp, dst, res.transpose(3, 0, 2, 4, 1), extra=b)
     if coarse * stride != length:
         out = xp.ascontiguousarray(out[:, :, :length])
+    return out
+
+
+def _shifted_columns(xp, a, groups, shifts, start, size):
+    """(G, len(shifts), C_g, N, size) with out[g, j, c, n, m] = a[n, g·C_g + c, start + m - shifts[j]] (zero outside)."""
+    n, c, length = a.shape
+    out = _scratch(xp, (groups, len(shifts), c // groups, n, size), a.dtype, "shifted")
+    src = a.reshape(n, groups, c // groups, length).transpose(1, 2, 0, 3)  # (G, C_g, N, L)
+    for j, q in enumerate(shifts):
+        first = start - q  # source position of column 0
+        lo, hi = max(0, -first), min(size, length - first)
+        dst = out[:, j]
+        if hi <= lo:
+            dst[...] = 0
+            continue
+        if lo > 0:
+            dst[..., :lo] = 0
+        if hi < size:
+            dst[..., hi:] = 0
+        _assign(xp, dst[..., lo:hi], src[..., first + lo : first + hi])
     return out
 
 
@@ -737,8 +776,10 @@ def conv1d_and_grad_weight(x, w, grad_out, stride, padding, dilation, groups, *,
         g = grad_out[n0:n1, :, l0:l1].reshape(n1 - n0, groups, o_group, l1 - l0)
         if batched:
             cols = cols.reshape(n1 - n0, groups, c_group * k, l1 - l0)
-            y[n0:n1, :, l0:l1] = _matmul(xp, weight, cols, "res").reshape(n1 - n0, c_out, l1 - l0)
-            gw += _matmul(xp, g, cols.transpose(0, 1, 3, 2), "res").sum(axis=0)
+            # the GEMM writes y's rows in place; per-sample weight partials are added without a temporary
+            xp.matmul(weight, cols, out=y[n0:n1, :, l0:l1].reshape(n1 - n0, groups, o_group, l1 - l0))
+            part = _matmul(xp, g, cols.transpose(0, 1, 3, 2), "res")
+            gw += part[0] if n1 - n0 == 1 else part.sum(axis=0)
             continue
         cols = cols.reshape(groups, c_group * k, -1)
         res = _matmul(xp, weight, cols, "res")
@@ -756,28 +797,46 @@ def _batched_layout(n, positions, weight_size, itemsize):
 def _unfold(xp, x, kernel_size, stride, padding, dilation, groups, start, stop, batched=False):
     """im2col of output positions [start, stop): (G, C_g, K, N, stop - start) with
     cols[g, c, k, n, l] = x_padded[n, g·C_g + c, (start + l)·s + k·d] (columns are (batch, position));
-    ``batched``: (N, G, C_g, K, stop - start), one GEMM per sample and no batch/channel transpose."""
-    n, c, _ = x.shape
-    span = (stop - start - 1) * stride + 1
+    ``batched``: (N, G, C_g, K, stop - start), one GEMM per sample and no batch/channel transpose.
+
+    Taps read ``x`` itself (no padded copy): each fills its in-range columns and zeroes the rest."""
+    n, c, length = x.shape
+    size = stop - start
     first = start * stride - padding
-    padded = _window(xp, x, first, first + span + dilation * (kernel_size - 1), "unfold-window")
-    taps = [slice(k * dilation, k * dilation + span, stride) for k in range(kernel_size)]
+    taps = []
+    for k in range(kernel_size):
+        base = first + k * dilation  # x position of column 0
+        lo = min(size, max(0, -(-(-base) // stride)))
+        hi = max(lo, min(size, (length - 1 - base) // stride + 1))
+        taps.append((k, lo, hi, slice(base + lo * stride, base + (hi - 1) * stride + 1, stride) if hi > lo else None))
     if batched:
-        cols = _scratch(xp, (n, groups, c // groups, kernel_size, stop - start), x.dtype, "cols")
-        src = padded.reshape(n, groups, c // groups, -1)
+        cols = _scratch(xp, (n, groups, c // groups, kernel_size, size), x.dtype, "cols")
+        src = x.reshape(n, groups, c // groups, length)
 
         def fill(a, b):
-            for k, taken in enumerate(taps):
-                cols[a:b, :, :, k] = src[a:b, ..., taken]
+            for k, lo, hi, taken in taps:
+                dst = cols[a:b, :, :, k]
+                if lo > 0:
+                    dst[..., :lo] = 0
+                if hi < size:
+                    dst[..., hi:] = 0
+                if taken is not None:
+                    dst[..., lo:hi] = src[a:b, ..., taken]
 
         _split(fill, n, cols.nbytes, xp)
         return cols
-    cols = _scratch(xp, (groups, c // groups, kernel_size, n, stop - start), x.dtype, "cols")
-    src = padded.reshape(n, groups, c // groups, -1).transpose(1, 2, 0, 3)
+    cols = _scratch(xp, (groups, c // groups, kernel_size, n, size), x.dtype, "cols")
+    src = x.reshape(n, groups, c // groups, length).transpose(1, 2, 0, 3)
 
     def fill(a, b):
-        for k, taken in enumerate(taps):
-            cols[:, a:b, k] = src[:, a:b, :, taken]
+        for k, lo, hi, taken in taps:
+            dst = cols[:, a:b, k]
+            if lo > 0:
+                dst[..., :lo] = 0
+            if hi < size:
+                dst[..., hi:] = 0
+            if taken is not None:
+                dst[..., lo:hi] = src[:, a:b, :, taken]
 
     _split(fill, c // groups, cols.nbytes, xp)
     return cols

@@ -190,3 +190,23 @@ def test_an_unknown_formulation_is_rejected():
             pass
     with pytest.raises(ValueError, match="method must be"):
         kernels.conv1d(np.zeros((1, 1, 4)), np.zeros((1, 1, 2)), 1, 0, 1, 1, method="fft")
+
+
+@pytest.mark.parametrize("budget", [1, 1 << 12])
+@pytest.mark.parametrize("name", ["strided-padded", "dilated-strided", "wide-padding", "length-1-padded", "long"])
+def test_the_backward_pair_and_transposed_forward_agree_across_chunkings(rng, monkeypatch, name, budget):
+    """Chunks of one sample and of a block of positions: the pair's GEMM writes rows of y in
+    place and the transposed forward writes its phase GEMMs into the chunk's phase buffer."""
+    n, c_in, c_out, k, s, p, d, groups, length = GRID[name]
+    x = rng.standard_normal((n, c_in, length))
+    w = rng.standard_normal((c_out, c_in // groups, k))
+    y = rng.standard_normal((n, c_out, out_length(length, k, s, p, d)))
+    b = rng.standard_normal(c_in)
+    monkeypatch.setattr(kernels, "WORKSPACE_BYTES", budget)
+    monkeypatch.setattr(kernels, "PARALLEL_BYTES", 0)
+    got_y, got_w = kernels.conv1d_and_grad_weight(x, w, y, s, p, d, groups, method="gemm")
+    np.testing.assert_allclose(got_y, naive_conv1d(x, w, s, p, d, groups), rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(got_w, naive_grad_weight(x, y, k, s, p, d, groups), rtol=1e-10, atol=1e-10)
+    got = kernels.conv1d_grad_input(y, w, length, s, p, d, groups, bias=b, method="polyphase")
+    expected = naive_conv_transpose1d(y, w, length, s, p, d, groups) + b[:, None]
+    np.testing.assert_allclose(got, expected, rtol=1e-10, atol=1e-10)
