@@ -68,26 +68,32 @@ def _torch(threads):
     return torch
 
 
-PAUSE = [0.05]
+def _best(fns, repeats, block_seconds=0.03, settle=0.3):
+    """Best per-call wall time of each callable, the callables interleaved round by round.
 
-
-def _best(fns, repeats):
-    """Best wall time of each callable, the callables interleaved round by round.
-
-    Each timed call follows a short pause: OpenBLAS's and PyTorch's OpenMP worker threads
-    spin for a while after a call, and would otherwise steal the cores from whichever
-    framework runs next.
+    Each round times a block of back-to-back calls of each callable in turn (as a training
+    loop calls a layer), sized to last about ``block_seconds``; the best block mean is kept.
+    Blocks keep warm threads and caches on both sides, and interleaving them spreads the
+    machine's noise over both frameworks alike. A short idle ``settle`` before each block lets
+    OpenBLAS's and OpenMP's spinning worker threads from the previous block go to sleep, so
+    they do not steal the two cores from the next one.
     """
-    best = [math.inf] * len(fns)
+    sizes = []
     for fn in fns:
-        fn()  # warm-up
+        fn()
+        start = time.perf_counter()
+        fn()
+        sizes.append(max(3, min(50, int(block_seconds / max(time.perf_counter() - start, 1e-6)))))
+        for _ in range(2 * sizes[-1]):  # warm-up: allocator, caches and thread pools reach steady state
+            fn()
+    best = [math.inf] * len(fns)
     for _ in range(repeats):
         for i, fn in enumerate(fns):
-            if PAUSE[0]:
-                time.sleep(PAUSE[0])
+            time.sleep(settle)  # let the other runtime's spinning worker threads go idle
             start = time.perf_counter()
-            fn()
-            best[i] = min(best[i], time.perf_counter() - start)
+            for _ in range(sizes[i]):
+                fn()
+            best[i] = min(best[i], (time.perf_counter() - start) / sizes[i])
     return best
 
 
@@ -186,11 +192,8 @@ def tiny_call(torch, repeats):
     """Per-call seconds of nn.ConvTranspose1d(4, 8, 3, padding=1) on a (1, 4, 16) input, lucid and torch."""
     layer = nn.ConvTranspose1d(4, 8, 3, padding=1)
     x = lucid.zeros(1, 4, 16)
-    calls = 200
-
     def ours():
-        for _ in range(calls):
-            layer(x)
+        layer(x)
 
     fns = [ours]
     if torch is not None:
@@ -198,11 +201,10 @@ def tiny_call(torch, repeats):
         tx = torch.zeros(1, 4, 16)
 
         def theirs():
-            for _ in range(calls):
-                their_layer(tx)
+            their_layer(tx)
 
         fns.append(theirs)
-    times = [t / calls for t in _best(fns, repeats)]
+    times = _best(fns, repeats)
     return times[0], (times[1] if torch is not None else None)
 
 
@@ -280,7 +282,7 @@ def render(rows, sgemm, tiny, info, repeats):
         head += " torch fwd ms | fwd speedup | fwd+bwd ms | torch fwd+bwd ms | fwd+bwd speedup |"
     else:
         head += " fwd+bwd ms |"
-    head += " fwd % SGEMM | workspace MiB (bound) | formulation fwd / bwd |"
+    head += " fwd % SGEMM | GEMM floor fwd / fwd+bwd ms | workspace MiB (bound) | formulation fwd / bwd |"
     w(head + "\n")
     w("|" + "---|" * (head.count("|") - 1) + "\n")
     for r in rows:
@@ -292,7 +294,9 @@ def render(rows, sgemm, tiny, info, repeats):
         else:
             line += f" {r['fwdbwd'] * 1e3:.2f} |"
         share = f"{100 * gflops / sgemm:.0f}%" if r["name"] in GEMM_HEAVY else "–"
-        line += f" {share} | {r['workspace'] / MiB:.1f} ({r['bound'] / MiB:.0f}) | {' / '.join(r['methods'])} |"
+        floor = r["flops"] / (sgemm * 1e9) * 1e3  # ms at the SGEMM rate; the backward has twice the FLOPs
+        line += (f" {share} | {floor:.2f} / {3 * floor:.2f} | {r['workspace'] / MiB:.1f} ({r['bound'] / MiB:.0f}) |"
+                 f" {' / '.join(r['methods'])} |")
         w(line + "\n")
     if has_torch:
         fwd = _geomean([r["torch_fwd"] / r["fwd"] for r in rows])
@@ -312,39 +316,45 @@ def render(rows, sgemm, tiny, info, repeats):
 NOTES = """
 ## How to read this
 
-- Times are wall-clock, best of the runs; lucid and PyTorch alternate call by call in one
-  process, each call after a short idle pause so that the other runtime's worker threads
-  (OpenBLAS, OpenMP) have stopped spinning. Without the pause whichever framework runs second
-  loses up to 2x on the small shapes. The machine is a shared 2-core VM: repeated runs move
-  single ratios by 10-30%, so read the geometric means and compare runs, not single cells.
+- Times are wall-clock per call: each framework runs blocks of back-to-back calls (as a
+  training loop calls a layer) after a warm-up, the blocks of lucid and PyTorch alternate,
+  and the best block mean of the runs is kept. Before each block the process idles 0.3 s:
+  OpenBLAS's worker threads busy-wait for about 0.1-0.2 s after a call and would otherwise
+  take a core from PyTorch's next block (measured: a torch call right after lucid's ran 2.3x
+  slower, 1.6x after a 50 ms pause, 1.1x after 200 ms). glibc's mmap/trim thresholds are
+  raised for the whole process (`--default-malloc` turns this off), since otherwise both
+  frameworks pay page faults on every large output, which made PyTorch's time jump 2-3x
+  from one run to the next. The machine is a shared 2-core VM: single cells still move by
+  10-30% between runs; read the geometric means.
 - "fwd GFLOP/s" counts 2·N·C_in·(C_out/g)·K·L; "% SGEMM" divides it by the 2048³ float32
-  matmul rate of NumPy's own BLAS measured above.
+  matmul rate of NumPy's own BLAS measured above. "GEMM floor" is the time those FLOPs take
+  at that rate (three times that for forward+backward): a NumPy implementation cannot go
+  below it, so `torch ms / floor ms` is the largest speedup possible on that shape.
 - "workspace" is the tracemalloc peak of one forward kernel call minus its output, with the
   kernels' reused scratch buffers dropped first, so it is what a first call needs.
 - The formulation column is what `method="auto"` picks: forward (`conv1d_grad_input`) and the
   backward pair (`conv1d_and_grad_weight`, which shares one im2col of the incoming gradient
   between the input and weight gradients). Depthwise layers use "direct".
 
-## Why shapes fall short
+## Why the speed targets are not met
 
-- Large shapes are GEMM-bound (hifigan-*, oobleck; every backward): OpenBLAS reaches
-  150-190 GFLOP/s on these GEMMs and the rest is NumPy copies (phase split, im2col, the
-  output interleave) at about 1 ns per element, on one core unless split over the pool.
-  PyTorch's oneDNN kernels fuse that data movement into the GEMM at a similar rate, so the
-  forward wins where PyTorch's own kernel is weak (its forward ranges 90-170 GFLOP/s here,
-  and varies by up to 2x between runs, e.g. hifigan-up1 12-25 ms).
-- The backward is two full GEMMs (input and weight gradient, sharing one im2col of the
-  output-sized incoming gradient). PyTorch's backward is relatively faster than its forward;
-  ours runs at the same per-FLOP rate as our forward, so fwd+bwd ratios sit below forward.
-- seq-decoder and depthwise are memory-bound: each pass over the data is its own NumPy call,
-  while PyTorch does the convolution in one pass on two threads. The depthwise (direct)
-  kernels split cache-sized blocks over a thread pool, which wins the forward but not the
-  backward (three passes: input gradient, weight gradient, bias gradient).
-- The engine copies every leaf gradient once (`grad.clone()` in autograd/engine.py); for the
-  small shapes this copy alone is 5-10% of the backward.
-- Not tried: Winograd/Toom-Cook on the polyphase taps (1.3-1.5x fewer GEMM FLOPs for two
-  or three taps per phase), a phase origin aligned to the padding (one GEMM family and a
-  contiguous interleave for hifigan), and a compiled (numba) helper for the copies.
+- PyTorch's oneDNN kernels run the GEMM-heavy shapes close to this machine's SGEMM rate:
+  their time is 1.1-1.9x the GEMM floor, so even a NumPy implementation with no overhead
+  at all could be at most that much faster there. A 1.3x geometric mean over the suite would
+  need next to zero overhead on every shape; NumPy cannot fuse the data movement into the
+  GEMM the way oneDNN does.
+- Around each GEMM lucid pays separate NumPy passes at about 1 ns per element: the weight
+  rearrangement on every call (the (C_in, C_out, K) layout has unit stride only along K, and
+  every GEMM operand needs one), the interleave of output phases, and in the backward an
+  im2col of the output-sized incoming gradient. The forward of the GEMM-heavy shapes is
+  within 0.7-1.05x of PyTorch; the backward does two full GEMMs plus that im2col.
+- seq-decoder, dilated and depthwise are memory- or overhead-bound: their GEMM floor is well
+  under a millisecond to a few, and every pass over the data is its own NumPy call, while
+  PyTorch makes one fused pass on two threads.
+- Next steps, in expected order of payoff: a compiled helper (numba, where it installs from
+  wheels) for the interleave, im2col and depthwise passes; reusing the rearranged weight
+  across calls while it is unchanged (inference, gradient accumulation); a Winograd-style
+  reduction of the two taps per phase of HiFi-GAN-like layers (1.33x fewer GEMM FLOPs).
 """
 
 
@@ -406,14 +416,11 @@ def main(argv=None):
     parser.add_argument("--no-torch", action="store_true", help="run lucid alone")
     parser.add_argument("--shapes", default=None, help="comma-separated subset of: " + ", ".join(SUITE))
     parser.add_argument("--output", default=None, help="folder for benchmarks.md/.png (default docs/)")
-    parser.add_argument("--pause", type=float, default=0.05,
-                        help="seconds to idle before each timed call so the other runtime's threads settle")
     parser.add_argument("--default-malloc", action="store_true",
                         help="leave glibc's mmap/trim thresholds alone (see tune_malloc)")
     args = parser.parse_args(argv)
     malloc_tuned = False if args.default_malloc else tune_malloc()
-    PAUSE[0] = args.pause
-    repeats = args.repeats or (3 if args.quick else 15)
+    repeats = args.repeats or (3 if args.quick else 7)
     torch = None if args.no_torch else _torch(args.threads)
     names = args.shapes.split(",") if args.shapes else list(SUITE)
     rng = np.random.default_rng(0)
