@@ -237,6 +237,14 @@ def machine_info(torch):
     for key in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS"):
         if key in os.environ:
             info[key] = os.environ[key]
+    from lucid.kernels import _compiled
+
+    if _compiled.AVAILABLE:
+        import numba
+
+        info["compiled kernels"] = f"numba {numba.__version__} (the .[fast] extra: depthwise direct paths, short col2im)"
+    else:
+        info["compiled kernels"] = "off (pure NumPy: numba not installed or LUCID_NO_NUMBA=1)"
     if torch is not None:
         info["torch"] = f"{torch.__version__} (threads={torch.get_num_threads()})"
     return info

@@ -41,6 +41,10 @@ input; scratch buffers are reused across calls per thread (fresh pages cost as m
 copies into them; :func:`release_scratch` drops them), and large copies are split over a
 small thread pool, since NumPy's copies are single-threaded but release the GIL. Arrays come
 from ``get_array_module``, so the same code runs on CuPy (no pool or scratch reuse there).
+
+With numba installed (the ``fast`` extra), the direct kernels and the col2im of short-kernel
+(K <= 8) gemm transposed forwards run compiled loops from :mod:`._compiled` instead of their
+NumPy passes; ``LUCID_NO_NUMBA=1`` or ``formulation(None, compiled=False)`` keeps NumPy.
 """
 
 import concurrent.futures
@@ -51,24 +55,44 @@ import os
 import threading
 
 from ..backend import get_array_module
+from . import _compiled
 
 METHODS = ("polyphase", "gemm", "direct")
 # Upper bound on a kernel call's scratch buffers (the shifted/phase copies and GEMM results of
 # one chunk); a call larger than this is processed in chunks of batch and position.
 WORKSPACE_BYTES = 16 << 20
 _forced = [None]
+_use_compiled = [True]
 
 
 @contextlib.contextmanager
-def formulation(method):
-    """Force every kernel called inside the block to use ``method`` (one of METHODS, or None)."""
+def formulation(method, compiled=None):
+    """Force every kernel called inside the block to use ``method`` (one of METHODS, or None);
+    ``compiled=False`` keeps them on NumPy even where numba's compiled loops would run."""
     if method is not None and method not in METHODS:
         raise ValueError(f"method must be one of {METHODS} or None, got {method!r}")
-    previous, _forced[0] = _forced[0], method
+    previous = _forced[0], _use_compiled[0]
+    _forced[0] = method
+    if compiled is not None:
+        _use_compiled[0] = bool(compiled)
     try:
         yield
     finally:
-        _forced[0] = previous
+        _forced[0], _use_compiled[0] = previous
+
+
+def _compiled_fn(xp, name):
+    """numba's compiled ``name`` when it may run here (NumPy arrays, numba importable, not switched off), else None."""
+    if not (_use_compiled[0] and _compiled.AVAILABLE) or xp.__name__ != "numpy":
+        return None
+    return _compiled.get(name)
+
+
+def _bias_arg(xp, bias, size, dtype):
+    """(bias as a contiguous array, has_bias) for the compiled loops, which take no None."""
+    if bias is None:
+        return xp.zeros(1, dtype=dtype), False
+    return xp.ascontiguousarray(bias.reshape(size), dtype=dtype), True
 
 
 def auto_method(kernel, a_shape, w_shape, stride, padding, dilation, groups, length=None):
@@ -412,6 +436,13 @@ def _conv1d_direct(x, w, out_length, stride, padding, dilation, groups, bias):
     xp = get_array_module(x)
     n, c_in, length = x.shape
     c_out, c_group, k = w.shape
+    compiled = _compiled_fn(xp, "direct_conv1d")
+    if compiled is not None:
+        out = xp.empty((n, c_out, out_length), dtype=x.dtype)
+        bias_arg, has_bias = _bias_arg(xp, bias, c_out, x.dtype)
+        compiled(xp.ascontiguousarray(x), xp.ascontiguousarray(w, dtype=x.dtype), bias_arg, has_bias, out,
+                 stride, padding, dilation, groups)
+        return out
     o_group = c_out // groups
     span = (out_length - 1) * stride + 1
     stop = max(length + padding, (k - 1) * dilation + span - padding)
@@ -557,6 +588,16 @@ def _grad_input_gemm(grad_out, w, length, stride, padding, dilation, groups, bia
         if bias is not None:
             out += bias.reshape(1, -1, 1)
         return out
+    compiled = _compiled_fn(xp, "col2im") if k <= COMPILED_COL2IM_MAX_TAPS else None
+    if compiled is not None:
+        # one compiled pass per chunk scatters every tap straight into the output rows (no zero fill, no trim)
+        out = xp.empty((n, c_in, length), dtype=grad_out.dtype)
+        bias_arg, has_bias = _bias_arg(xp, bias, c_in, grad_out.dtype)
+        for n0, n1, l0, l1 in _chunks(n, out_length, grad_out.dtype.itemsize * c_in * k):
+            g = grad_out[n0:n1, :, l0:l1].reshape(n1 - n0, groups, o_group, l1 - l0)
+            cols = _matmul(xp, weight, g, "res").reshape(n1 - n0, c_in, k, l1 - l0)
+            compiled(cols, bias_arg, has_bias, l0 == 0, out[n0:n1], l0, stride, padding, dilation)
+        return out
     coarse, adds = _col2im_plan(k, stride, padding, dilation, length, out_length)
     if bias is None:
         out = xp.zeros((n, c_in, coarse * stride), dtype=grad_out.dtype)
@@ -584,6 +625,9 @@ def _grad_input_gemm(grad_out, w, length, stride, padding, dilation, groups, bia
 
 
 TINY_SCATTER = 1 << 14
+# numba's col2im beat the NumPy slab adds on short kernels (seq-decoder, K=4: 1.27x) and lost
+# on long ones (istft-like, K=1024: 0.89x), where the adds are few and large
+COMPILED_COL2IM_MAX_TAPS = 8
 
 
 @functools.lru_cache(maxsize=256)
@@ -624,6 +668,13 @@ def _grad_input_direct(grad_out, w, length, stride, padding, dilation, groups, b
     xp = get_array_module(grad_out)
     n, c_out, out_length = grad_out.shape
     _, c_group, k = w.shape
+    compiled = _compiled_fn(xp, "direct_grad_input")
+    if compiled is not None:
+        out = xp.empty((n, groups * c_group, length), dtype=grad_out.dtype)
+        bias_arg, has_bias = _bias_arg(xp, bias, groups * c_group, grad_out.dtype)
+        compiled(xp.ascontiguousarray(grad_out), xp.ascontiguousarray(w, dtype=grad_out.dtype), bias_arg, has_bias,
+                 out, stride, padding, dilation, groups)
+        return out
     o_group = c_out // groups
     taps = _taps(k, stride, padding, dilation)
     shifts = tuple(sorted({q for _, q, _ in taps}))
@@ -728,6 +779,12 @@ def _grad_weight_direct(x, grad_out, kernel_size, stride, padding, dilation, gro
     n, c_in, length = x.shape
     _, c_out, out_length = grad_out.shape
     c_group, o_group = c_in // groups, c_out // groups
+    compiled = _compiled_fn(xp, "direct_grad_weight")
+    if compiled is not None:
+        gw = xp.empty((c_out, c_group, kernel_size), dtype=x.dtype)
+        compiled(xp.ascontiguousarray(x), xp.ascontiguousarray(grad_out, dtype=x.dtype), gw,
+                 stride, padding, dilation, groups)
+        return gw
     span = (out_length - 1) * stride + 1
     stop = max(length + padding, (kernel_size - 1) * dilation + span - padding)
     xg = x.reshape(n, groups, c_group, length)

@@ -1,0 +1,88 @@
+"""numba's compiled loops (lucid.kernels._compiled, the ``fast`` extra) against the definitions.
+
+Skipped without numba; ``LUCID_NO_NUMBA=1`` or ``formulation(None, compiled=False)`` keep the
+NumPy paths, which test_conv_paths.py covers whether numba is installed or not.
+"""
+
+import numpy as np
+import pytest
+
+pytest.importorskip("numba")
+
+from lucid.kernels import _compiled  # noqa: E402
+from lucid.kernels import conv as kernels  # noqa: E402
+
+from .test_conv_paths import (  # noqa: E402
+    naive_conv1d, naive_conv_transpose1d, naive_grad_weight, out_length, tolerance)
+
+if not _compiled.AVAILABLE:
+    pytest.skip("compiled kernels switched off (LUCID_NO_NUMBA) or unusable", allow_module_level=True)
+
+# (N, C_in, C_out, K, stride, padding, dilation, groups, L): direct (depthwise) and col2im (K <= 8) shapes
+SHAPES = {
+    "depthwise": (2, 6, 6, 4, 2, 1, 1, 6, 19),
+    "depthwise-multiplier": (2, 3, 6, 3, 2, 1, 1, 3, 7),
+    "depthwise-dilated": (1, 4, 4, 3, 1, 2, 2, 4, 9),
+    "grouped-wide-padding": (1, 4, 4, 3, 3, 5, 1, 2, 4),
+    "dense-strided": (3, 4, 6, 4, 2, 1, 1, 1, 300),
+    "dense-dilated": (2, 3, 2, 5, 2, 3, 3, 1, 40),
+}
+
+
+@pytest.fixture(params=[np.float32, np.float64], ids=["float32", "float64"])
+def dtype(request):
+    return request.param
+
+
+@pytest.mark.parametrize("method", ["direct", "gemm"])
+@pytest.mark.parametrize("name", list(SHAPES))
+def test_compiled_paths_match_the_definition_and_numpy(rng, name, method, dtype):
+    n, c_in, c_out, k, s, p, d, groups, length = SHAPES[name]
+    l_out = out_length(length, k, s, p, d)
+    x = rng.standard_normal((n, c_in, length)).astype(dtype)
+    w = rng.standard_normal((c_out, c_in // groups, k)).astype(dtype)
+    y = rng.standard_normal((n, c_out, l_out)).astype(dtype)
+    b = rng.standard_normal(c_in).astype(dtype)
+    tol = tolerance(dtype)
+    results = {}
+    for compiled in (True, False):
+        with kernels.formulation(method, compiled=compiled):
+            results[compiled] = (
+                kernels.conv1d(x, w, s, p, d, groups),
+                kernels.conv1d(x, w, s, p, d, groups, bias=b[:c_out] if c_out <= c_in else None),
+                kernels.conv1d_grad_input(y, w, length, s, p, d, groups),
+                kernels.conv1d_grad_input(y, w, length, s, p, d, groups, bias=b),
+                kernels.conv1d_grad_weight(x, y, k, s, p, d, groups),
+            )
+    got = results[True]
+    assert all(a.dtype == dtype for a in got)
+    np.testing.assert_allclose(got[0], naive_conv1d(x, w, s, p, d, groups), **tol)
+    np.testing.assert_allclose(got[2], naive_conv_transpose1d(y, w, length, s, p, d, groups), **tol)
+    np.testing.assert_allclose(got[3], naive_conv_transpose1d(y, w, length, s, p, d, groups) + b[:, None], **tol)
+    np.testing.assert_allclose(got[4], naive_grad_weight(x, y, k, s, p, d, groups), **tol)
+    for a, c in zip(got, results[False]):
+        np.testing.assert_allclose(a, c, **tol)
+
+
+def test_col2im_runs_compiled_across_chunks(rng, monkeypatch):
+    # a budget of a few columns splits batch and positions; every chunk must add, only the first initialise
+    monkeypatch.setattr(kernels, "WORKSPACE_BYTES", 2048)
+    x = rng.standard_normal((2, 4, 150))
+    w = rng.standard_normal((4, 3, 4))
+    b = rng.standard_normal(3)
+    with kernels.formulation("gemm"):
+        got = kernels.conv1d_grad_input(x, w, 300, 2, 1, 1, 1, bias=b)
+    np.testing.assert_allclose(got, naive_conv_transpose1d(x, w, 300, 2, 1, 1, 1) + b[:, None], rtol=1e-10, atol=1e-10)
+
+
+def test_the_switch_keeps_numpy(monkeypatch):
+    calls = []
+    monkeypatch.setattr(_compiled, "get", lambda name: calls.append(name))
+    x = np.ones((1, 2, 8))
+    w = np.ones((2, 1, 3))
+    with kernels.formulation("direct", compiled=False):
+        kernels.conv1d(x, w, 1, 1, 1, 2)
+    assert calls == []
+    with kernels.formulation("direct"):
+        kernels.conv1d(x, w, 1, 1, 1, 2)  # get() returning None falls back to NumPy
+    assert calls == ["direct_conv1d"]
