@@ -4,7 +4,6 @@ import math
 
 from ..ops import activation as activation_ops
 from ..ops import conv as conv_ops
-from ..ops import convnd as convnd_ops
 from ..tensor import Tensor
 from ._checks import check_groups_divide, check_output_padding, int_tuple, positive_int
 
@@ -43,7 +42,7 @@ def _add_bias(out, bias):
 
 
 def _conv_transpose(name, n, input, weight, bias, stride, padding, output_padding, groups, dilation):
-    """Checks shared by every transposed convolution; 1-d runs on its own fast kernels."""
+    """Checks shared by every transposed convolution, then the op (1-d runs on its own fast kernels)."""
     _check_input(name, input, weight, n)
     s, p = int_tuple("stride", stride, n, 1), int_tuple("padding", padding, n, 0)
     d, op = int_tuple("dilation", dilation, n, 1), int_tuple("output_padding", output_padding, n, 0)
@@ -68,18 +67,12 @@ def _conv_transpose(name, n, input, weight, bias, stride, padding, output_paddin
         raise ValueError(f"{name}: output {'length' if n == 1 else 'size'} (L-1)*stride - 2*padding + "
                          f"dilation*(K-1) + output_padding + 1 = {got}")
     _check_bias(name, bias, weight.shape[1] * groups, input)
-    if n == 1:  # the 1-d kernel adds the bias in its own output pass
-        inputs = (input, weight) if bias is None else (input, weight, bias)
-        return conv_ops.ConvTranspose1d.apply(*inputs, stride=s[0], padding=p[0], output_padding=op[0],
-                                              dilation=d[0], groups=groups)
-    else:
-        out = convnd_ops.ConvTransposeNd.apply(input, weight, stride=s, padding=p, output_padding=op, dilation=d,
-                                               groups=groups)
-    return _add_bias(out, bias)
+    inputs = (input, weight) if bias is None else (input, weight, bias)  # the bias is added in the output pass
+    return conv_ops.ConvTransposeNd.apply(*inputs, stride=s, padding=p, output_padding=op, dilation=d, groups=groups)
 
 
 def _conv(name, n, input, weight, bias, stride, padding, dilation, groups):
-    """Checks shared by every convolution; 1-d runs on its own fast kernels."""
+    """Checks shared by every convolution, then the op (1-d runs on its own fast kernels)."""
     _check_input(name, input, weight, n)
     s, d = int_tuple("stride", stride, n, 1), int_tuple("dilation", dilation, n, 1)
     p = int_tuple("padding", padding, n, 0)
@@ -97,10 +90,7 @@ def _conv(name, n, input, weight, bias, stride, padding, dilation, groups):
             where = f"length {l + 2 * p_}" if n == 1 else f"size {l + 2 * p_} along spatial dim {axis}"
             raise ValueError(f"{name}: padded input {where} is shorter than the dilated kernel {d_ * (k - 1) + 1}")
     _check_bias(name, bias, c_out, input)
-    if n == 1:
-        out = conv_ops.Conv1d.apply(input, weight, stride=s[0], padding=p[0], dilation=d[0], groups=groups)
-    else:
-        out = convnd_ops.ConvNd.apply(input, weight, stride=s, padding=p, dilation=d, groups=groups)
+    out = conv_ops.ConvNd.apply(input, weight, stride=s, padding=p, dilation=d, groups=groups)
     return _add_bias(out, bias)
 
 

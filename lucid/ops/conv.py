@@ -1,11 +1,20 @@
-"""Convolutions as Functions; each one's backward is built from the other two."""
+"""Convolutions of any spatial rank as Functions; each one's backward is built from the other two.
+
+``stride``, ``padding``, ``output_padding`` and ``dilation`` are tuples with one entry per
+spatial dim. Only the forward looks at the rank: 1-d runs on the tuned kernels of
+``kernels/conv.py``, 2-d and 3-d on the generic ones of ``kernels/convnd.py``; the autograd
+wiring is shared. Every gradient is again a Function of this file, so gradients of gradients
+(``create_graph=True``) work. ``forward_meta`` gives each output's shape for shape-only
+("meta") tensors without touching a kernel.
+"""
 
 import numpy as np
 
 from .. import _meta
 from ..autograd.function import Function
 from ..autograd.grad_mode import is_grad_enabled
-from ..kernels import conv as kernels
+from ..kernels import conv as kernels_1d
+from ..kernels import convnd as kernels_nd
 
 
 def _compute(array):
@@ -13,22 +22,36 @@ def _compute(array):
     return array.astype(np.float32) if array.dtype == np.float16 else array
 
 
-def _output_padding(length, out_length, kernel_size, stride, padding, dilation):
-    """The output_padding that makes a transposed convolution of ``out_length`` give ``length``."""
-    return length - ((out_length - 1) * stride - 2 * padding + dilation * (kernel_size - 1) + 1)
+def _output_padding(size, out_size, kernel_size, stride, padding, dilation):
+    """Per dim, the output_padding that makes a transposed convolution of ``out_size`` give ``size``."""
+    smallest = kernels_nd.conv_transpose_output_shape(out_size, kernel_size, stride, padding, (0,) * len(size),
+                                                      dilation)
+    return tuple(n - m for n, m in zip(size, smallest))
 
 
-class Conv1d(Function):
+def _crop(t, size):
+    """``t`` cut to spatial ``size``: with output_padding >= stride the adjoint is longer than the input."""
+    if tuple(t.shape[2:]) == tuple(size):
+        return t
+    return t[(slice(None), slice(None)) + tuple(slice(0, n) for n in size)]
+
+
+class ConvNd(Function):
+    """Convolution (cross-correlation); weight is (C_out, C_in // groups, *K)."""
+
     @staticmethod
     def forward(ctx, x, w, stride, padding, dilation, groups):
         ctx.cfg = (stride, padding, dilation, groups)
-        return kernels.conv1d(_compute(x), _compute(w), *ctx.cfg).astype(x.dtype, copy=False)
+        if len(stride) == 1:
+            out = kernels_1d.conv1d(_compute(x), _compute(w), stride[0], padding[0], dilation[0], groups)
+        else:
+            out = kernels_nd.convnd(_compute(x), _compute(w), *ctx.cfg)
+        return out.astype(x.dtype, copy=False)
 
     @staticmethod
     def forward_meta(ctx, x, w, stride, padding, dilation, groups):
-        from .convnd import ConvNd
-
-        return ConvNd.forward_meta(ctx, x, w, (stride,), (padding,), (dilation,), groups)
+        size = kernels_nd.conv_output_shape(x.shape[2:], w.shape[2:], stride, padding, dilation)
+        return _meta.empty((x.shape[0], w.shape[0], *size), x.dtype)
 
     @staticmethod
     def backward(ctx, grad_out):
@@ -36,87 +59,91 @@ class Conv1d(Function):
         stride, padding, dilation, groups = ctx.cfg
         grad_x = grad_w = None
         if x.requires_grad:
-            extra = _output_padding(x.shape[-1], grad_out.shape[-1], w.shape[-1], stride, padding, dilation)
-            grad_x = ConvTranspose1d.apply(grad_out, w, stride=stride, padding=padding,
-                                           output_padding=extra, dilation=dilation, groups=groups)
+            extra = _output_padding(x.shape[2:], grad_out.shape[2:], w.shape[2:], stride, padding, dilation)
+            grad_x = ConvTransposeNd.apply(grad_out, w, stride=stride, padding=padding, output_padding=extra,
+                                           dilation=dilation, groups=groups)
         if w.requires_grad:
-            grad_w = Conv1dGradWeight.apply(x, grad_out, kernel_size=w.shape[-1], stride=stride,
-                                            padding=padding, dilation=dilation, groups=groups)
+            grad_w = ConvNdGradWeight.apply(x, grad_out, kernel_size=w.shape[2:], stride=stride, padding=padding,
+                                            dilation=dilation, groups=groups)
         return grad_x, grad_w
 
 
-class ConvTranspose1d(Function):
-    """Transposed convolution; weight is (C_in, C_out // groups, K)."""
+class ConvTransposeNd(Function):
+    """Transposed convolution; weight is (C_in, C_out // groups, *K); an optional bias is a third input."""
 
     @staticmethod
     def forward(ctx, x, w, bias=None, *, stride, padding, output_padding, dilation, groups):
-        # an optional bias is a third input, added in the kernel's own output pass
         ctx.cfg = (stride, padding, dilation, groups)
-        k = w.shape[-1]
-        length = (x.shape[-1] - 1) * stride - 2 * padding + dilation * (k - 1) + output_padding + 1
+        size = kernels_nd.conv_transpose_output_shape(x.shape[2:], w.shape[2:], stride, padding, output_padding,
+                                                      dilation)
         bias = None if bias is None else _compute(bias)
-        out = kernels.conv1d_grad_input(_compute(x), _compute(w), length, *ctx.cfg, bias=bias)
+        if len(stride) == 1:  # the 1-d kernel adds the bias in its own output pass
+            out = kernels_1d.conv1d_grad_input(_compute(x), _compute(w), size[0], stride[0], padding[0], dilation[0],
+                                               groups, bias=bias)
+        else:
+            out = kernels_nd.convnd_grad_input(_compute(x), _compute(w), size, *ctx.cfg)
+            if bias is not None:
+                out = out + bias.reshape(1, -1, *([1] * len(size)))
         return out.astype(x.dtype, copy=False)
 
     @staticmethod
     def forward_meta(ctx, x, w, bias=None, *, stride, padding, output_padding, dilation, groups):
-        from .convnd import ConvTransposeNd
-
-        return ConvTransposeNd.forward_meta(ctx, x, w, (stride,), (padding,), (output_padding,), (dilation,), groups)
+        size = kernels_nd.conv_transpose_output_shape(x.shape[2:], w.shape[2:], stride, padding, output_padding,
+                                                      dilation)
+        return _meta.empty((x.shape[0], w.shape[1] * groups, *size), x.dtype)
 
     @staticmethod
     def backward(ctx, grad_out):
         x, w = ctx.inputs[:2]
         stride, padding, dilation, groups = ctx.cfg
+        grad_bias = ()
+        if len(ctx.inputs) == 3:
+            grad_bias = (grad_out.sum((0, *range(2, grad_out.ndim))) if ctx.inputs[2].requires_grad else None,)
+        if (len(stride) == 1 and x.requires_grad and w.requires_grad and not is_grad_enabled()
+                and type(grad_out.data) is not _meta.ndarray):
+            return _shared_backward_1d(grad_out, x, w, ctx.cfg) + grad_bias
         grad_x = grad_w = None
-        grads_b = () if len(ctx.inputs) == 2 else (grad_out.sum((0, 2)) if ctx.inputs[2].requires_grad else None,)
-        if x.requires_grad and w.requires_grad and not is_grad_enabled():
-            # no graph over the gradients: both read one shared im2col of grad_out
-            grad_x, grad_w = _shared_backward(grad_out, x, w, ctx.cfg)
-            return (grad_x, grad_w) + grads_b
         if x.requires_grad:
-            grad_x = Conv1d.apply(grad_out, w, stride=stride, padding=padding, dilation=dilation, groups=groups)
-            if grad_x.shape[-1] != x.shape[-1]:  # output_padding >= stride (allowed when dilation > stride)
-                grad_x = grad_x[..., : x.shape[-1]]
+            grad_x = ConvNd.apply(grad_out, w, stride=stride, padding=padding, dilation=dilation, groups=groups)
+            grad_x = _crop(grad_x, x.shape[2:])
         if w.requires_grad:
-            # the roles swap: the transposed conv's output plays conv1d's input
-            grad_w = Conv1dGradWeight.apply(grad_out, x, kernel_size=w.shape[-1], stride=stride,
-                                            padding=padding, dilation=dilation, groups=groups)
-        return (grad_x, grad_w) + grads_b
+            # the roles swap: the transposed convolution's output plays the convolution's input
+            grad_w = ConvNdGradWeight.apply(grad_out, x, kernel_size=w.shape[2:], stride=stride, padding=padding,
+                                            dilation=dilation, groups=groups)
+        return (grad_x, grad_w) + grad_bias
 
 
-def _shared_backward(grad_out, x, w, cfg):
-    """ConvTranspose1d's input and weight gradients as plain (graph-free) tensors, from one kernel call."""
+def _shared_backward_1d(grad_out, x, w, cfg):
+    """Input and weight gradients of a 1-d transposed convolution from one kernel call.
+
+    Used when no graph is recorded over the gradients: both read one shared im2col of grad_out.
+    """
     from ..tensor import Tensor
 
-    g = grad_out.data
-    if type(g) is _meta.ndarray:  # shape-only arrays: the composed Functions carry the shape rules
-        grad_x = Conv1d.apply(grad_out, w, stride=cfg[0], padding=cfg[1], dilation=cfg[2], groups=cfg[3])
-        grad_w = Conv1dGradWeight.apply(grad_out, x, kernel_size=w.shape[-1], stride=cfg[0], padding=cfg[1],
-                                        dilation=cfg[2], groups=cfg[3])
-        return grad_x[..., : x.shape[-1]], grad_w
-    gx, gw = kernels.conv1d_and_grad_weight(_compute(g), _compute(w.data), _compute(x.data), *cfg)
-    if gx.shape[-1] != x.shape[-1]:
-        gx = gx[..., : x.shape[-1]]
+    (stride,), (padding,), (dilation,), groups = cfg
+    gx, gw = kernels_1d.conv1d_and_grad_weight(_compute(grad_out.data), _compute(w.data), _compute(x.data), stride,
+                                               padding, dilation, groups)
+    gx = gx[..., : x.shape[-1]]
     return (Tensor._from_array(gx.astype(x.data.dtype, copy=False), grad_out.device),
             Tensor._from_array(gw.astype(w.data.dtype, copy=False), grad_out.device))
 
 
-class Conv1dGradWeight(Function):
-    """conv1d's weight gradient as a function of (x, grad_out); bilinear, so it is differentiable too."""
+class ConvNdGradWeight(Function):
+    """The convolution's weight gradient as a function of (x, grad_out); bilinear, so differentiable too."""
 
     @staticmethod
     def forward(ctx, x, grad_out, kernel_size, stride, padding, dilation, groups):
         ctx.cfg = (stride, padding, dilation, groups)
-        gw = kernels.conv1d_grad_weight(_compute(x), _compute(grad_out), kernel_size, *ctx.cfg)
+        if len(stride) == 1:
+            gw = kernels_1d.conv1d_grad_weight(_compute(x), _compute(grad_out), kernel_size[0], stride[0], padding[0],
+                                               dilation[0], groups)
+        else:
+            gw = kernels_nd.convnd_grad_weight(_compute(x), _compute(grad_out), kernel_size, *ctx.cfg)
         return gw.astype(x.dtype, copy=False)
 
     @staticmethod
     def forward_meta(ctx, x, grad_out, kernel_size, stride, padding, dilation, groups):
-        from .convnd import ConvNdGradWeight
-
-        return ConvNdGradWeight.forward_meta(ctx, x, grad_out, (kernel_size,), (stride,), (padding,), (dilation,),
-                                             groups)
+        return _meta.empty((grad_out.shape[1], x.shape[1] // groups, *kernel_size), x.dtype)
 
     @staticmethod
     def backward(ctx, grad_gw):
@@ -124,11 +151,11 @@ class Conv1dGradWeight(Function):
         stride, padding, dilation, groups = ctx.cfg
         grad_x = grad_grad_out = None
         if x.requires_grad:
-            extra = _output_padding(x.shape[-1], grad_out.shape[-1], grad_gw.shape[-1], stride, padding, dilation)
-            grad_x = ConvTranspose1d.apply(grad_out, grad_gw, stride=stride, padding=padding,
-                                           output_padding=extra, dilation=dilation, groups=groups)
+            extra = _output_padding(x.shape[2:], grad_out.shape[2:], grad_gw.shape[2:], stride, padding, dilation)
+            grad_x = ConvTransposeNd.apply(grad_out, grad_gw, stride=stride, padding=padding, output_padding=extra,
+                                           dilation=dilation, groups=groups)
         if grad_out.requires_grad:
-            grad_grad_out = Conv1d.apply(x, grad_gw, stride=stride, padding=padding, dilation=dilation, groups=groups)
-            if grad_grad_out.shape[-1] != grad_out.shape[-1]:  # output_padding >= stride upstream
-                grad_grad_out = grad_grad_out[..., : grad_out.shape[-1]]
+            grad_grad_out = ConvNd.apply(x, grad_gw, stride=stride, padding=padding, dilation=dilation,
+                                         groups=groups)
+            grad_grad_out = _crop(grad_grad_out, grad_out.shape[2:])
         return grad_x, grad_grad_out
