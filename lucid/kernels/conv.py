@@ -42,6 +42,10 @@ copies into them; :func:`release_scratch` drops them), and large copies are spli
 small thread pool, since NumPy's copies are single-threaded but release the GIL. Arrays come
 from ``get_array_module``, so the same code runs on CuPy (no pool or scratch reuse there).
 
+Stride 1 (``_unit_stride``: long signals) skips the copies altogether: the polyphase transposed
+forward and the weight gradient run one GEMM per tap on views of the arrays themselves (a slice
+along the last axis is a BLAS operand), accumulating through a per-sample temporary.
+
 With numba installed (the ``fast`` extra), the direct kernels and the col2im of short-kernel
 (K <= 8) gemm transposed forwards run compiled loops from :mod:`._compiled` instead of their
 NumPy passes; ``LUCID_NO_NUMBA=1`` or ``formulation(None, compiled=False)`` keeps NumPy.
@@ -154,6 +158,21 @@ def _grad_input_costs(g_shape, w_shape, length, stride, padding, dilation, group
 
 # fixed Python-side cost of each formulation, in the same units (about a nanosecond each)
 _SETUP = {"polyphase": 30000, "gemm": 8000}
+
+# Stride 1 needs no phases: per-tap GEMMs run on views of the arrays (no shifted copy, no im2col).
+# Measured in-process against the copying formulations (2 threads): the polyphase transposed
+# forward (dilated (8, 64, 64, K3, d2, L4096): 1.2-1.3x) and the weight gradient (1.1-1.4x on
+# long signals, any width) won; they lost on short signals (a per-sample Python loop) and, for the
+# transposed forward, on 128-channel contractions (one wide GEMM over all taps is faster there).
+# conv1d's forward and the shared-im2col backward pair gained under 10% this way and keep theirs.
+UNIT_STRIDE_MIN_POSITIONS = 2048
+UNIT_STRIDE_MAX_CONTRACTION = 64
+
+
+def _unit_stride(xp, stride, positions, contraction):
+    """Whether a stride-1 kernel runs its per-tap-GEMM form (NumPy only)."""
+    return (stride == 1 and xp.__name__ == "numpy" and positions >= UNIT_STRIDE_MIN_POSITIONS
+            and contraction <= UNIT_STRIDE_MAX_CONTRACTION)
 
 
 @functools.lru_cache(maxsize=512)
@@ -411,6 +430,29 @@ def _conv1d_polyphase(x, w, out_length, stride, padding, dilation, groups, bias,
     return out
 
 
+def _grad_weight_unit_stride(x, grad_out, kernel_size, padding, dilation, groups):
+    # stride 1: gw[:, :, k] = sum_n grad_out[n, :, l] x[n, :, l + k·d - p]^T, one GEMM per tap and
+    # sample on views (the transposed slice of x is a BLAS operand), contracting over positions
+    xp = get_array_module(x)
+    n, c_in, length = x.shape
+    _, c_out, out_length = grad_out.shape
+    c_group, o_group = c_in // groups, c_out // groups
+    gw = xp.zeros((kernel_size, groups, o_group, c_group), dtype=x.dtype)
+    xg = x.reshape(n, groups, c_group, length)
+    gg = grad_out.reshape(n, groups, o_group, out_length)
+    spans = _tap_spans([padding - tap * dilation for tap in range(kernel_size)], out_length, length)
+    step = max(1, WORKSPACE_BYTES // (x.dtype.itemsize * groups * o_group * c_group))  # per-sample partials
+    for n0 in range(0, n, step):
+        n1 = min(n, n0 + step)
+        tmp = _scratch(xp, (n1 - n0, groups, o_group, c_group), x.dtype, "res-part")
+        for tap, offset, lo, hi in spans:
+            if hi > lo:
+                rows = xg[n0:n1, :, :, lo - offset : hi - offset].transpose(0, 1, 3, 2)
+                part = xp.matmul(gg[n0:n1, :, :, lo:hi], rows, out=tmp)
+                gw[tap] += part.sum(axis=0)
+    return xp.ascontiguousarray(gw.transpose(1, 2, 3, 0)).reshape(c_out, c_group, kernel_size)
+
+
 def _conv1d_gemm(x, w, out_length, stride, padding, dilation, groups, bias):
     xp = get_array_module(x)
     n = x.shape[0]
@@ -490,6 +532,8 @@ def _grad_input_polyphase(grad_out, w, length, stride, padding, dilation, groups
     n, c_out, out_length = grad_out.shape
     _, c_group, k = w.shape
     c_in = groups * c_group
+    if weight is None and _unit_stride(xp, stride, length, c_out // groups):
+        return _grad_input_unit_stride(grad_out, w, length, padding, dilation, groups, bias)
     taps = _taps(k, stride, padding, dilation)
     shifts = tuple(sorted({q for _, q, _ in taps}))
     if weight is None:
@@ -527,6 +571,58 @@ def _grad_input_polyphase(grad_out, w, length, stride, padding, dilation, groups
         _assign(xp, dst, res.transpose(3, 0, 2, 4, 1), extra=b)
     if coarse * stride != length:
         out = xp.ascontiguousarray(out[:, :, :length])
+    return out
+
+
+def _tap_spans(offsets, length, other_length):
+    """Stride 1: per tap, (tap, offset, lo, hi): the tap adds into positions t in [lo, hi) of a
+    signal of ``length`` from positions t - offset of one of ``other_length``; the widest tap first."""
+    spans = []
+    for tap, offset in enumerate(offsets):
+        lo = max(0, offset)
+        spans.append((tap, offset, lo, max(lo, min(length, other_length + offset))))
+    return sorted(spans, key=lambda span: span[2] - span[3])
+
+
+def _accumulate_taps(xp, weights, src, dst, spans, start, tmp):
+    """dst = sum over spans of weights[tap] @ src[..., t - offset] for t in [start, start + width): the
+    widest tap's GEMM writes dst itself, the others add through ``tmp``; positions no tap reaches are zeroed."""
+    stop = start + dst.shape[-1]
+    for j, (tap, offset, lo, hi) in enumerate(spans):
+        lo, hi = max(lo, start), min(hi, stop)
+        if j == 0:
+            if hi > lo:
+                xp.matmul(weights[tap], src[..., lo - offset : hi - offset], out=dst[..., lo - start : hi - start])
+            else:
+                lo = hi = start
+            dst[..., : lo - start] = 0
+            dst[..., hi - start :] = 0
+        elif hi > lo:
+            dst[..., lo - start : hi - start] += xp.matmul(weights[tap], src[..., lo - offset : hi - offset],
+                                                           out=tmp[..., : hi - lo])
+
+
+def _grad_input_unit_stride(grad_out, w, length, padding, dilation, groups, bias):
+    # stride 1: out[n, :, t] = sum_k W_k^T grad_out[n, :, t + p - k·d]. Every operand is a view
+    # (a slice along the last axis is a BLAS matrix), so no shifted copy is built: per sample,
+    # the widest tap's GEMM writes the output rows, the others go through a cache-sized temporary.
+    xp = get_array_module(grad_out)
+    n, c_out, out_length = grad_out.shape
+    _, c_group, k = w.shape
+    o_group = c_out // groups
+    wt = xp.ascontiguousarray(w.reshape(groups, o_group, c_group, k).transpose(3, 0, 2, 1), dtype=grad_out.dtype)
+    spans = _tap_spans([tap * dilation - padding for tap in range(k)], length, out_length)
+    out = xp.empty((n, groups * c_group, length), dtype=grad_out.dtype)
+    gg = grad_out.reshape(n, groups, o_group, out_length)
+    view = out.reshape(n, groups, c_group, length)
+    b = None if bias is None else bias.reshape(groups, c_group, 1)
+    for n0, n1, m0, m1 in _chunks(n, length, grad_out.dtype.itemsize * groups * c_group):
+        tmp = _scratch(xp, (groups, c_group, m1 - m0), grad_out.dtype, "res")
+        for i in range(n0, n1):
+            dst = view[i, :, :, m0:m1]
+            _accumulate_taps(xp, wt, gg[i], dst, spans, m0, tmp)
+            if b is not None:
+                dst += b
     return out
 
 
@@ -712,8 +808,11 @@ def _grad_input_direct(grad_out, w, length, stride, padding, dilation, groups, b
 def conv1d_grad_weight(x, grad_out, kernel_size, stride, padding, dilation, groups, *, method=None):
     """Gradient of ``conv1d`` in w: gw[o, c, k] = sum_{n, l} grad_out[n, o, l] x_padded[n, c, l·s + k·d]."""
     c_group = x.shape[1] // groups
-    method = _choose(method, c_group, grad_out.shape[1] // groups)
-    run = {"polyphase": _grad_weight_polyphase, "gemm": _grad_weight_gemm, "direct": _grad_weight_direct}[method]
+    chosen = _choose(method, c_group, grad_out.shape[1] // groups)
+    if chosen != "direct" and (method or _forced[0] or "auto") == "auto" and \
+            _unit_stride(get_array_module(x), stride, grad_out.shape[-1], 0):
+        chosen = "polyphase"  # whose stride-1 form is the per-tap GEMMs
+    run = {"polyphase": _grad_weight_polyphase, "gemm": _grad_weight_gemm, "direct": _grad_weight_direct}[chosen]
     return run(x, grad_out, kernel_size, stride, padding, dilation, groups)
 
 
@@ -723,6 +822,8 @@ def _grad_weight_polyphase(x, grad_out, kernel_size, stride, padding, dilation, 
     n, c_in, _ = x.shape
     _, c_out, out_length = grad_out.shape
     c_group, o_group = c_in // groups, c_out // groups
+    if _unit_stride(xp, stride, out_length, 0):  # contracts over positions, not channels
+        return _grad_weight_unit_stride(x, grad_out, kernel_size, padding, dilation, groups)
     taps = _taps(kernel_size, stride, padding, dilation)
     shifts = tuple(sorted({q for _, q, _ in taps}))
     q_min, span = shifts[0], shifts[-1] - shifts[0]
