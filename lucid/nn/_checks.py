@@ -4,6 +4,9 @@ import numbers
 
 import numpy as np
 
+from ..backend import to_device
+from ..dtypes import to_dtype
+
 
 def int_tuple(name, value, n, minimum):
     """``value`` (an int or an n-tuple of ints, each >= minimum) as an n-tuple."""
@@ -34,6 +37,15 @@ def positive_int(name, value):
 
 def _is_int(value):
     return isinstance(value, (numbers.Integral, np.integer)) and not isinstance(value, bool)
+
+
+def parameter_options(bias, dtype, device):
+    """Check a layer's ``bias`` flag and parameter ``dtype``/``device``; returns the resolved device (or None)."""
+    if not isinstance(bias, bool):
+        raise TypeError(f"bias must be a bool, got {type(bias).__name__} {bias!r}")
+    if dtype is not None and not to_dtype(dtype).is_floating_point:
+        raise TypeError(f"dtype must be a floating point dtype, got {to_dtype(dtype)}")
+    return None if device is None else to_device(device)
 
 
 def check_output_padding(output_padding, stride, dilation):

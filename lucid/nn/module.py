@@ -23,7 +23,6 @@ class Module:
         object.__setattr__(self, "_modules", OrderedDict())
         object.__setattr__(self, "_forward_pre_hooks", OrderedDict())
         object.__setattr__(self, "_forward_hooks", OrderedDict())
-        object.__setattr__(self, "_load_state_dict_pre_hooks", OrderedDict())
         object.__setattr__(self, "training", True)
 
     def forward(self, *args, **kwargs):
@@ -92,6 +91,15 @@ class Module:
 
         return Parameter(empty(shape, dtype=dtype, device=device))
 
+    def _init_weight_and_bias(self, weight_shape, bias_shape, bias, dtype, device):
+        """Register ``weight`` and ``bias`` (a None slot when ``bias`` is False), then ``reset_parameters``."""
+        self.weight = self._new_parameter(weight_shape, dtype, device)
+        if bias:
+            self.bias = self._new_parameter(bias_shape, dtype, device)
+        else:
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
     def register_parameter(self, name, param):
         if param is not None and not isinstance(param, Parameter):
             raise TypeError(f"parameter {name!r} must be a Parameter or None, got {type(param).__name__}")
@@ -127,9 +135,6 @@ class Module:
 
     def register_forward_hook(self, hook):
         return _HookHandle(self._forward_hooks, hook)
-
-    def _register_load_state_dict_pre_hook(self, hook):
-        return _HookHandle(self._load_state_dict_pre_hooks, hook)
 
     # --------------------------------------------------------------- traversal
     def named_modules(self, memo=None, prefix=""):

@@ -2,12 +2,10 @@
 
 import math
 
-from ...backend import to_device
-from ...dtypes import to_dtype
 from ...tensor import Tensor
 from .. import functional as F
 from .. import init
-from .._checks import check_groups_divide, check_output_padding, int_tuple, positive_int
+from .._checks import check_groups_divide, check_output_padding, int_tuple, parameter_options, positive_int
 from ..module import Module
 from .lazy import LazyModuleMixin, checkpoint_dtype, checkpoint_shape
 
@@ -29,21 +27,12 @@ class _ConvNd(Module):
         self.dilation = int_tuple("dilation", dilation, n, 1)
         self.output_padding = int_tuple("output_padding", output_padding, n, 0)
         self.groups = positive_int("groups", groups)
-        if not isinstance(bias, bool):
-            raise TypeError(f"bias must be a bool, got {type(bias).__name__} {bias!r}")
+        device = parameter_options(bias, dtype, device)
         check_groups_divide("out_channels", self.out_channels, self.groups)
         if self.transposed:
             check_output_padding(self.output_padding, self.stride, self.dilation)
-        if dtype is not None and not to_dtype(dtype).is_floating_point:
-            raise TypeError(f"dtype must be a floating point dtype, got {to_dtype(dtype)}")
-        device = None if device is None else to_device(device)
         self.in_channels = self._check_in_channels(in_channels)
-        self.weight = self._new_parameter(self._weight_shape(), dtype, device)
-        if bias:
-            self.bias = self._new_parameter((self.out_channels,), dtype, device)
-        else:
-            self.register_parameter("bias", None)
-        self.reset_parameters()
+        self._init_weight_and_bias(self._weight_shape(), (self.out_channels,), bias, dtype, device)
 
     def _check_in_channels(self, in_channels):
         in_channels = positive_int("in_channels", in_channels)

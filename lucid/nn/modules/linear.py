@@ -2,12 +2,10 @@
 
 import math
 
-from ...backend import to_device
-from ...dtypes import to_dtype
 from .. import functional as F
 from .. import init
 from ...tensor import Tensor
-from .._checks import positive_int
+from .._checks import parameter_options, positive_int
 from ..module import Module
 from .lazy import LazyModuleMixin, checkpoint_dtype, checkpoint_shape
 
@@ -45,18 +43,9 @@ class Linear(Module):
     def __init__(self, in_features, out_features, bias=True, device=None, dtype=None):
         super().__init__()
         self.out_features = positive_int("out_features", out_features)
-        if not isinstance(bias, bool):
-            raise TypeError(f"bias must be a bool, got {type(bias).__name__} {bias!r}")
-        if dtype is not None and not to_dtype(dtype).is_floating_point:
-            raise TypeError(f"dtype must be a floating point dtype, got {to_dtype(dtype)}")
-        device = None if device is None else to_device(device)
+        device = parameter_options(bias, dtype, device)
         self.in_features = self._check_in_features(in_features)
-        self.weight = self._new_parameter(self._weight_shape(), dtype, device)
-        if bias:
-            self.bias = self._new_parameter((self.out_features,), dtype, device)
-        else:
-            self.register_parameter("bias", None)
-        self.reset_parameters()
+        self._init_weight_and_bias(self._weight_shape(), (self.out_features,), bias, dtype, device)
 
     def _check_in_features(self, in_features):
         return positive_int("in_features", in_features)
