@@ -441,4 +441,5 @@ def __getattr__(name):
 
 
 def is_meta(array):
+    """True for a shape-only array of this module."""
     return type(array) is ndarray

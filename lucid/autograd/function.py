@@ -81,7 +81,7 @@ class Function:
 
         ctx = Context(inputs)
         arrays = [t.data for t in inputs]
-        if any(type(a) is _meta.ndarray for a in arrays):
+        if any(map(_meta.is_meta, arrays)):
             data, device = cls._forward_meta(ctx, arrays, params), _META
         else:
             data, device = cls.forward(ctx, *arrays, **params), inputs[0].device

@@ -2,6 +2,7 @@
 
 import math
 
+from ..kernels.convnd import conv_transpose_output_shape
 from ..ops import activation as activation_ops
 from ..ops import conv as conv_ops
 from ..tensor import Tensor
@@ -9,10 +10,8 @@ from ._checks import check_groups_divide, check_output_padding, int_tuple, posit
 
 
 def _check_input(name, x, weight, n_spatial):
-    if not isinstance(x, Tensor):
-        raise TypeError(f"{name}: input must be a Tensor, got {type(x).__name__}")
-    if not isinstance(weight, Tensor):
-        raise TypeError(f"{name}: weight must be a Tensor, got {type(weight).__name__}")
+    _check_tensor(name, "input", x)
+    _check_tensor(name, "weight", weight)
     if x.ndim != n_spatial + 2:
         raise ValueError(
             f"{name}: input must be {n_spatial + 2}-D (batch, channels, {'length' if n_spatial == 1 else '*spatial'}), "
@@ -55,8 +54,7 @@ def _conv_transpose(name, n, input, weight, bias, stride, padding, output_paddin
         )
     check_groups_divide("in_channels", c_in, groups)
     kernel = weight.shape[2:]
-    out_size = tuple((l - 1) * s_ - 2 * p_ + d_ * (k - 1) + op_ + 1
-                     for l, k, s_, p_, d_, op_ in zip(size, kernel, s, p, d, op))
+    out_size = conv_transpose_output_shape(size, kernel, s, p, op, d)
     if min(out_size) <= 0:
         if n == 1:
             got = f"{out_size[0]} is not positive for L={size[0]}, stride={s[0]}, padding={p[0]}, dilation={d[0]}, " \

@@ -100,7 +100,7 @@ class ConvTransposeNd(Function):
         if len(ctx.inputs) == 3:
             grad_bias = (grad_out.sum((0, *range(2, grad_out.ndim))) if ctx.inputs[2].requires_grad else None,)
         if (len(stride) == 1 and x.requires_grad and w.requires_grad and not is_grad_enabled()
-                and type(grad_out.data) is not _meta.ndarray):
+                and not _meta.is_meta(grad_out.data)):
             return _shared_backward_1d(grad_out, x, w, ctx.cfg) + grad_bias
         grad_x = grad_w = None
         if x.requires_grad:

@@ -108,7 +108,7 @@ class Optimizer:
                 loss = closure()
         for group in self.param_groups:
             for param in group["params"]:
-                if isinstance(param, UninitializedParameter) or param.data is None or param.grad is None:
+                if isinstance(param, UninitializedParameter) or param.grad is None:
                     continue  # a lazy placeholder not materialized yet, or a parameter without gradient
                 state = self.state.get(param, {})
                 self._update(param, param.grad.data, state, group)

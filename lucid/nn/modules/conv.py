@@ -2,6 +2,7 @@
 
 import math
 
+from ...kernels.convnd import conv_transpose_output_shape
 from ...tensor import Tensor
 from .. import functional as F
 from .. import init
@@ -120,10 +121,10 @@ class _ConvTransposeNd(_ConvNd):
         if len(size) != n or not all(isinstance(v, int) for v in size):
             raise ValueError(f"output_size must hold {n} ints (or {x.ndim} with the input's leading dims), "
                              f"got {output_size}")
+        smallest_sizes = conv_transpose_output_shape(x.shape[x.ndim - n:], self.kernel_size, self.stride,
+                                                     self.padding, (0,) * n, self.dilation)
         chosen = []
-        for axis in range(n):
-            smallest = ((x.shape[x.ndim - n + axis] - 1) * self.stride[axis] - 2 * self.padding[axis]
-                        + self.dilation[axis] * (self.kernel_size[axis] - 1) + 1)
+        for axis, smallest in enumerate(smallest_sizes):
             largest = smallest + max(self.stride[axis], self.dilation[axis]) - 1
             if not smallest <= size[axis] <= largest:
                 raise ValueError(f"output_size {tuple(output_size)} is unreachable: spatial size {axis} must lie "
