@@ -223,6 +223,14 @@ def _matmul(xp, a, b, slot):
     return xp.matmul(a, b, out=_scratch(xp, shape, xp.result_type(a, b), slot))
 
 
+def _matmul_into(xp, a, b, out, add=False):
+    """``out = a @ b``, or ``out += a @ b`` through a scratch buffer when ``add``."""
+    if add:
+        out += _matmul(xp, a, b, "res")
+    else:
+        xp.matmul(a, b, out=out)
+
+
 def _window(xp, a, start, stop, slot="window"):
     """``a[..., start:stop]`` with zeros outside ``[0, L)``; a view when no padding is needed."""
     length = a.shape[-1]
@@ -450,7 +458,9 @@ def _grad_weight_unit_stride(x, grad_out, kernel_size, padding, dilation, groups
                 rows = xg[n0:n1, :, :, lo - offset : hi - offset].transpose(0, 1, 3, 2)
                 part = xp.matmul(gg[n0:n1, :, :, lo:hi], rows, out=tmp)
                 gw[tap] += part.sum(axis=0)
-    return xp.ascontiguousarray(gw.transpose(1, 2, 3, 0)).reshape(c_out, c_group, kernel_size)
+    out = xp.empty((c_out, c_group, kernel_size), dtype=x.dtype)
+    out.reshape(groups, o_group, c_group, kernel_size)[...] = gw.transpose(1, 2, 3, 0)
+    return out
 
 
 def _conv1d_gemm(x, w, out_length, stride, padding, dilation, groups, bias):
@@ -841,22 +851,24 @@ def _grad_weight_polyphase(x, grad_out, kernel_size, stride, padding, dilation, 
             part = _matmul(xp, moved[:, :, j], b.reshape(n1 - n0, groups, -1, size).transpose(0, 1, 3, 2), "res")
             block = acc[:, j]
             block[:, :, r_rows] += part.sum(axis=0).reshape(groups, o_group, count, c_group)
-    return _from_phase_weight(xp, acc, taps, stride, shifts, kernel_size).reshape(c_out, c_group, kernel_size)
+    return _from_phase_weight(xp, acc, taps, stride, shifts, kernel_size)
 
 
 def _from_phase_weight(xp, acc, taps, stride, shifts, kernel_size):
-    """Inverse of _phase_weight: (G, Q, O_g, s, C_g) back to (G, O_g, C_g, K)."""
+    """Inverse of _phase_weight: (G, Q, O_g, s, C_g) back to a new (G·O_g, C_g, K) array."""
     groups, count, o_group, _, c_group = acc.shape
+    out = xp.empty((groups * o_group, c_group, kernel_size), dtype=acc.dtype)
+    gw = out.reshape(groups, o_group, c_group, kernel_size)
     first = taps[0]
     start = first[1] * stride + first[2] - first[0]
     if all(q * stride + r - tap == start for tap, q, r in taps):
         lo = start - shifts[0] * stride
         flat = acc.transpose(0, 2, 4, 1, 3).reshape(groups, o_group, c_group, count * stride)
-        return xp.ascontiguousarray(flat[..., lo : lo + kernel_size])
-    gw = xp.empty((groups, o_group, c_group, kernel_size), dtype=acc.dtype)
+        gw[...] = flat[..., lo : lo + kernel_size]
+        return out
     for tap, q, r in taps:
         gw[..., tap] = acc[:, shifts.index(q), :, r, :]
-    return gw
+    return out
 
 
 def _grad_weight_gemm(x, grad_out, kernel_size, stride, padding, dilation, groups):
@@ -865,14 +877,15 @@ def _grad_weight_gemm(x, grad_out, kernel_size, stride, padding, dilation, group
     n, c_in, _ = x.shape
     _, c_out, out_length = grad_out.shape
     c_group, o_group = c_in // groups, c_out // groups
-    gw = xp.zeros((groups, o_group, c_group * kernel_size), dtype=x.dtype)
+    out = xp.empty((c_out, c_group, kernel_size), dtype=x.dtype)
+    gw = out.reshape(groups, o_group, c_group * kernel_size)
     column_bytes = x.dtype.itemsize * (kernel_size * c_in + c_out)
-    for n0, n1, l0, l1 in _chunks(n, out_length, column_bytes):
+    for i, (n0, n1, l0, l1) in enumerate(_chunks(n, out_length, column_bytes)):
         cols = _unfold(xp, x[n0:n1], kernel_size, stride, padding, dilation, groups, l0, l1)
         cols = cols.reshape(groups, c_group * kernel_size, -1)
         g = grad_out[n0:n1, :, l0:l1].reshape(n1 - n0, groups, o_group, l1 - l0).transpose(1, 2, 0, 3)
-        gw += _matmul(xp, g.reshape(groups, o_group, -1), cols.transpose(0, 2, 1), "res")
-    return gw.reshape(c_out, c_group, kernel_size)
+        _matmul_into(xp, g.reshape(groups, o_group, -1), cols.transpose(0, 2, 1), gw, add=i > 0)
+    return out
 
 
 def _grad_weight_direct(x, grad_out, kernel_size, stride, padding, dilation, groups):
@@ -902,10 +915,11 @@ def _grad_weight_direct(x, grad_out, kernel_size, stride, padding, dilation, gro
         parts[n0, g0] = gw
 
     _blocks(block, n, groups, x.dtype.itemsize * (c_group * length + o_group * out_length), xp)
-    gw = xp.zeros((groups, o_group, c_group, kernel_size), dtype=x.dtype)
+    out = xp.zeros((c_out, c_group, kernel_size), dtype=x.dtype)
+    gw = out.reshape(groups, o_group, c_group, kernel_size)
     for (_, g0), part in parts.items():
         gw[g0 : g0 + part.shape[0]] += part
-    return gw.reshape(c_out, c_group, kernel_size)
+    return out
 
 
 def conv1d_and_grad_weight(x, w, grad_out, stride, padding, dilation, groups, *, method=None):
@@ -926,24 +940,32 @@ def conv1d_and_grad_weight(x, w, grad_out, stride, padding, dilation, groups, *,
     n = x.shape[0]
     weight = w.reshape(groups, o_group, c_group * k)
     y = xp.empty((n, c_out, out_length), dtype=x.dtype)
-    gw = xp.zeros((groups, o_group, c_group * k), dtype=x.dtype)
+    gw_out = xp.empty((c_out, c_group, k), dtype=x.dtype)
+    gw = gw_out.reshape(groups, o_group, c_group * k)
     column_bytes = x.dtype.itemsize * (k * x.shape[1] + c_out)
     batched = _batched_layout(n, out_length, gw.size, x.dtype.itemsize)
-    for n0, n1, l0, l1 in _chunks(n, out_length, column_bytes):
+    for i, (n0, n1, l0, l1) in enumerate(_chunks(n, out_length, column_bytes)):
         cols = _unfold(xp, x[n0:n1], k, stride, padding, dilation, groups, l0, l1, batched)
         g = grad_out[n0:n1, :, l0:l1].reshape(n1 - n0, groups, o_group, l1 - l0)
         if batched:
             cols = cols.reshape(n1 - n0, groups, c_group * k, l1 - l0)
             # the GEMM writes y's rows in place; per-sample weight partials are added without a temporary
             xp.matmul(weight, cols, out=y[n0:n1, :, l0:l1].reshape(n1 - n0, groups, o_group, l1 - l0))
+            if n1 - n0 == 1:
+                _matmul_into(xp, g[0], cols[0].transpose(0, 2, 1), gw, add=i > 0)
+                continue
             part = _matmul(xp, g, cols.transpose(0, 1, 3, 2), "res")
-            gw += part[0] if n1 - n0 == 1 else part.sum(axis=0)
+            if i == 0:
+                part.sum(axis=0, out=gw)
+            else:
+                gw += part.sum(axis=0)
             continue
         cols = cols.reshape(groups, c_group * k, -1)
         res = _matmul(xp, weight, cols, "res")
         y[n0:n1, :, l0:l1] = res.reshape(c_out, n1 - n0, l1 - l0).transpose(1, 0, 2)
-        gw += _matmul(xp, g.transpose(1, 2, 0, 3).reshape(groups, o_group, -1), cols.transpose(0, 2, 1), "res")
-    return y, gw.reshape(c_out, c_group, k)
+        _matmul_into(xp, g.transpose(1, 2, 0, 3).reshape(groups, o_group, -1), cols.transpose(0, 2, 1), gw,
+                     add=i > 0)
+    return y, gw_out
 
 
 def _batched_layout(n, positions, weight_size, itemsize):

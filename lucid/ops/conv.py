@@ -123,7 +123,8 @@ def _shared_backward_1d(grad_out, x, w, cfg):
     (stride,), (padding,), (dilation,), groups = cfg
     gx, gw = kernels_1d.conv1d_and_grad_weight(_compute(grad_out.data), _compute(w.data), _compute(x.data), stride,
                                                padding, dilation, groups)
-    gx = gx[..., : x.shape[-1]]
+    if gx.shape[-1] != x.shape[-1]:
+        gx = gx[..., : x.shape[-1]]
     return (Tensor._from_array(gx.astype(x.data.dtype, copy=False), grad_out.device),
             Tensor._from_array(gw.astype(w.data.dtype, copy=False), grad_out.device))
 

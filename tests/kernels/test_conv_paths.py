@@ -210,3 +210,19 @@ def test_the_backward_pair_and_transposed_forward_agree_across_chunkings(rng, mo
     got = kernels.conv1d_grad_input(y, w, length, s, p, d, groups, bias=b, method="polyphase")
     expected = naive_conv_transpose1d(y, w, length, s, p, d, groups) + b[:, None]
     np.testing.assert_allclose(got, expected, rtol=1e-10, atol=1e-10)
+
+
+@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize("name", ["strided-padded", "dilated", "depthwise", "long"])
+def test_weight_gradients_are_new_arrays_that_own_their_memory(rng, name, method):
+    """The autograd engine adopts a gradient as ``.grad`` without a copy only when it is not a
+    view; a weight gradient as large as the weight must not pay that copy."""
+    n, c_in, c_out, k, s, p, d, groups, length = GRID[name]
+    x = rng.standard_normal((n, c_in, length))
+    w = rng.standard_normal((c_out, c_in // groups, k))
+    y = rng.standard_normal((n, c_out, out_length(length, k, s, p, d)))
+    method = None if method == "auto" else method
+    gw = kernels.conv1d_grad_weight(x, y, k, s, p, d, groups, method=method)
+    _, gw_pair = kernels.conv1d_and_grad_weight(x, w, y, s, p, d, groups, method=method)
+    for got in (gw, gw_pair):
+        assert got.base is None and got.flags.c_contiguous and got.shape == w.shape
