@@ -974,15 +974,35 @@ def _batched_layout(n, positions, weight_size, itemsize):
     return n > 1 and positions >= 256 and n * weight_size * itemsize <= WORKSPACE_BYTES
 
 
+UNFOLD_LOOP_MAX_TAPS = 32
+
+
 def _unfold(xp, x, kernel_size, stride, padding, dilation, groups, start, stop, batched=False):
     """im2col of output positions [start, stop): (G, C_g, K, N, stop - start) with
     cols[g, c, k, n, l] = x_padded[n, g·C_g + c, (start + l)·s + k·d] (columns are (batch, position));
     ``batched``: (N, G, C_g, K, stop - start), one GEMM per sample and no batch/channel transpose.
 
-    Taps read ``x`` itself (no padded copy): each fills its in-range columns and zeroes the rest."""
+    Taps read ``x`` itself (no padded copy): each fills its in-range columns and zeroes the rest.
+    Past UNFOLD_LOOP_MAX_TAPS taps a per-tap Python loop costs more than the copy: the window
+    of ``x`` the chunk reads (zero-padded where needed) is viewed with a (tap, position) stride
+    pair and copied in one call."""
     n, c, length = x.shape
     size = stop - start
     first = start * stride - padding
+    if kernel_size > UNFOLD_LOOP_MAX_TAPS:
+        span = (size - 1) * stride + (kernel_size - 1) * dilation + 1
+        window = _window(xp, x, first, first + span, "unfold-window")
+        batch, channel, step = window.strides
+        taps = xp.lib.stride_tricks.as_strided(
+            window, (n, groups, c // groups, kernel_size, size),
+            (batch, (c // groups) * channel, channel, dilation * step, stride * step))
+        if batched:
+            cols = _scratch(xp, (n, groups, c // groups, kernel_size, size), x.dtype, "cols")
+            _assign(xp, cols, taps)
+        else:
+            cols = _scratch(xp, (groups, c // groups, kernel_size, n, size), x.dtype, "cols")
+            _assign(xp, cols, taps.transpose(1, 2, 3, 0, 4))
+        return cols
     taps = []
     for k in range(kernel_size):
         base = first + k * dilation  # x position of column 0

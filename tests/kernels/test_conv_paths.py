@@ -27,6 +27,10 @@ GRID = {
     "length-1": (2, 3, 2, 1, 1, 0, 1, 1, 1),
     "length-1-padded": (1, 2, 2, 3, 1, 1, 1, 1, 1),
     "long": (2, 4, 4, 3, 2, 1, 1, 2, 600),  # >= 256 output positions: one GEMM per sample
+    # more taps than UNFOLD_LOOP_MAX_TAPS: im2col as one strided copy
+    "many-taps": (2, 3, 2, 40, 8, 5, 1, 1, 90),
+    "many-taps-dilated-grouped": (2, 4, 2, 36, 3, 40, 2, 2, 60),
+    "many-taps-long": (2, 2, 2, 34, 1, 3, 1, 1, 300),
 }
 
 
@@ -148,7 +152,8 @@ def test_grad_input_is_the_adjoint_of_conv1d(rng, name, method):
 
 
 @pytest.mark.parametrize("method", kernels.METHODS)
-@pytest.mark.parametrize("name", ["strided-padded", "dilated-strided", "depthwise", "length-1-padded", "long"])
+@pytest.mark.parametrize("name", ["strided-padded", "dilated-strided", "depthwise", "length-1-padded", "long",
+                                  "many-taps-dilated-grouped"])
 def test_chunked_and_blocked_runs_give_the_same_result(rng, monkeypatch, name, method):
     """A tiny workspace budget forces one chunk per batch row and position block; a zero
     parallel threshold sends every copy through the thread pool."""
@@ -193,7 +198,8 @@ def test_an_unknown_formulation_is_rejected():
 
 
 @pytest.mark.parametrize("budget", [1, 1 << 12])
-@pytest.mark.parametrize("name", ["strided-padded", "dilated-strided", "wide-padding", "length-1-padded", "long"])
+@pytest.mark.parametrize("name", ["strided-padded", "dilated-strided", "wide-padding", "length-1-padded", "long",
+                                  "many-taps-long"])
 def test_the_backward_pair_and_transposed_forward_agree_across_chunkings(rng, monkeypatch, name, budget):
     """Chunks of one sample and of a block of positions: the pair's GEMM writes rows of y in
     place and the transposed forward writes its phase GEMMs into the chunk's phase buffer."""
