@@ -51,6 +51,7 @@ With numba installed (the ``fast`` extra), the direct kernels and the col2im of 
 NumPy passes; ``LUCID_NO_NUMBA=1`` or ``formulation(None, compiled=False)`` keeps NumPy.
 """
 
+import collections
 import concurrent.futures
 import contextlib
 import functools
@@ -104,12 +105,17 @@ def auto_method(kernel, a_shape, w_shape, stride, padding, dilation, groups, len
     the input ``length``, or "conv1d_and_grad_weight") on arrays of these shapes."""
     c_out, c_group, k = w_shape
     if kernel == "conv1d_grad_input":
-        costs = _grad_input_costs(tuple(a_shape), tuple(w_shape), length, stride, padding, dilation, groups)
-        return _choose(None, c_out // groups, c_group, costs)
+        import numpy
+
+        return _grad_input_method(None, numpy, tuple(a_shape), tuple(w_shape), length, stride, padding, dilation,
+                                  groups)
+    import numpy
+
     out_length = conv1d_output_length(a_shape[-1], k, stride, padding, dilation)
     costs = _conv1d_costs(tuple(a_shape), tuple(w_shape), out_length, stride, padding, dilation,
                           kernel == "conv1d_and_grad_weight")
-    return _choose(None, c_group, c_out // groups, costs)
+    chosen = _choose(None, c_group, c_out // groups, costs)
+    return "direct" if _gathers(None, numpy, c_group * k) else chosen
 
 
 def conv1d_output_length(length, kernel_size, stride, padding, dilation):
@@ -401,6 +407,8 @@ def conv1d(x, w, stride, padding, dilation, groups, *, bias=None, method=None):
     c_out, c_group, k = w.shape
     out_length = conv1d_output_length(x.shape[-1], k, stride, padding, dilation)
     costs = _conv1d_costs(x.shape, w.shape, out_length, stride, padding, dilation)
+    if _gathers(method, get_array_module(x), c_group * k):
+        method = "direct"
     method = _choose(method, c_group, c_out // groups, costs)
     run = {"polyphase": _conv1d_polyphase, "gemm": _conv1d_gemm, "direct": _conv1d_direct}[method]
     return run(x, w, out_length, stride, padding, dilation, groups, bias)
@@ -488,7 +496,12 @@ def _conv1d_direct(x, w, out_length, stride, padding, dilation, groups, bias):
     xp = get_array_module(x)
     n, c_in, length = x.shape
     c_out, c_group, k = w.shape
-    compiled = _compiled_fn(xp, "direct_conv1d")
+    if c_group * (c_out // groups) > 2 and _compiled_fn(xp, "gather") is not None:
+        # y[., o, l] sums w[o, c, k] x[., c, (l + q_k)·s + r_k] over every tap: phase r_k of x, shifted by q_k
+        taps = _taps(k, stride, padding, dilation)
+        return _gather(xp, x, w.reshape(groups, c_out // groups, c_group, k), bias, out_length, stride, 1,
+                       [r for _, _, r in taps], [0] * k, [q for _, q, _ in taps])
+    compiled = _compiled_fn(xp, "direct_conv1d")  # depthwise: compiled per-tap loops
     if compiled is not None:
         out = xp.empty((n, c_out, out_length), dtype=x.dtype)
         bias_arg, has_bias = _bias_arg(xp, bias, c_out, x.dtype)
@@ -526,11 +539,75 @@ def conv1d_grad_input(grad_out, w, length, stride, padding, dilation, groups, *,
     Returns (N, C_in, length) (+ ``bias[c]``, the transposed convolution's bias);
     ``length`` picks among the input lengths that give this L_out.
     """
-    c_out, c_group, _ = w.shape
-    costs = _grad_input_costs(grad_out.shape, w.shape, length, stride, padding, dilation, groups)
-    method = _choose(method, c_out // groups, c_group, costs)
+    method = _grad_input_method(method, get_array_module(grad_out), grad_out.shape, w.shape, length, stride, padding,
+                                dilation, groups)
     run = {"polyphase": _grad_input_polyphase, "gemm": _grad_input_gemm, "direct": _grad_input_direct}[method]
     return run(grad_out, w, length, stride, padding, dilation, groups, bias)
+
+
+# numba's gather kernel beat both GEMM formulations, and PyTorch, wherever each output sums few
+# products (seq-decoder-like layers: 1.2-2x), tied at 256 and lost from about 512 (hifigan-up1/up2)
+GATHER_MAX_CONTRACTION = 384
+GATHER_BLOCK = 512  # coarse positions per job of the gather kernel: its accumulators and inputs stay in L1
+
+
+def _gather(xp, x, wt, bias, length, in_phases, out_phases, tap_in, tap_out, tap_shift):
+    """numba's gather kernel (:mod:`._compiled`) over (sample, group, position block) jobs on the pool:
+    out[n, g·O_g + o, m·P_out + r] = bias + sum over c and the taps k with tap_out[k] = r of
+    wt[g, o, c, k] · x[n, g·C_g + c, (m + tap_shift[k])·P_in + tap_in[k]]; ``wt`` is (G, O_g, C_g, K)."""
+    n = x.shape[0]
+    groups, o_group, _, _ = wt.shape
+    out = xp.empty((n, groups * o_group, length), dtype=x.dtype)
+    bias_arg, has_bias = _bias_arg(xp, bias, groups * o_group, x.dtype)
+    as_index = functools.partial(xp.asarray, dtype=xp.int64)
+    args = (xp.ascontiguousarray(x), xp.ascontiguousarray(wt, dtype=x.dtype), bias_arg, has_bias, out, in_phases,
+            out_phases, as_index(tap_in), as_index(tap_out), as_index(tap_shift), GATHER_BLOCK)
+    compiled = _compiled_fn(xp, "gather")
+    _run(lambda first, last: compiled(*args, first, last), _job_ranges(n * groups, -(-length // out_phases)), xp)
+    return out
+
+
+def _job_ranges(rows, positions):
+    """(first, last) ranges of the gather kernels' (sample·group, position block) jobs, one per worker."""
+    jobs = rows * -(-positions // GATHER_BLOCK)
+    bounds = [jobs * i // _WORKERS for i in range(_WORKERS + 1)]
+    return [(a, b) for a, b in zip(bounds[:-1], bounds[1:]) if b > a]
+
+
+def _gather_grad_weight(xp, x, grad_out, kernel_size, stride, padding, dilation, groups):
+    """conv1d_grad_weight by numba's gather_grad_weight: one partial sum per worker, added at the end."""
+    n, c_in, _ = x.shape
+    _, c_out, out_length = grad_out.shape
+    taps = _taps(kernel_size, stride, padding, dilation)
+    ranges = _job_ranges(n * groups, out_length)
+    parts = xp.zeros((len(ranges), groups, c_out // groups, c_in // groups, kernel_size), dtype=x.dtype)
+    args = (xp.ascontiguousarray(x), xp.ascontiguousarray(grad_out, dtype=x.dtype))
+    tap_in = xp.asarray([r for _, _, r in taps], dtype=xp.int64)  # x position (l + q_k)·s + r_k
+    tap_shift = xp.asarray([q for _, q, _ in taps], dtype=xp.int64)
+    compiled = _compiled_fn(xp, "gather_grad_weight")
+    _run(lambda i, first, last: compiled(*args, parts[i], stride, tap_in, tap_shift, GATHER_BLOCK, first, last),
+         [(i, a, b) for i, (a, b) in enumerate(ranges)], xp)
+    out = xp.empty((c_out, c_in // groups, kernel_size), dtype=x.dtype)
+    parts.sum(axis=0, out=out.reshape(parts.shape[1:]))
+    return out
+
+
+def _grad_input_method(method, xp, g_shape, w_shape, length, stride, padding, dilation, groups):
+    """The formulation conv1d_grad_input runs: ``_choose``'s, except that "auto" takes the compiled
+    gather kernel (direct) when an output's sum, C_out/G times the taps of its phase, is short."""
+    c_out, c_group, k = w_shape
+    per_phase = max(collections.Counter(r for _, _, r in _taps(k, stride, padding, dilation)).values())
+    if _gathers(method, xp, (c_out // groups) * per_phase):
+        return "direct"
+    costs = _grad_input_costs(tuple(g_shape), tuple(w_shape), length, stride, padding, dilation, groups)
+    return _choose(method, c_out // groups, c_group, costs)
+
+
+def _gathers(method, xp, contraction):
+    """Whether "auto" runs numba's gather kernels (the direct formulation): they are compiled here and
+    each output sums at most GATHER_MAX_CONTRACTION products (channels times the taps that reach it)."""
+    return ((method or _forced[0] or "auto") == "auto" and contraction <= GATHER_MAX_CONTRACTION
+            and _compiled_fn(xp, "gather") is not None)
 
 
 def _grad_input_polyphase(grad_out, w, length, stride, padding, dilation, groups, bias, weight=None):
@@ -774,14 +851,20 @@ def _grad_input_direct(grad_out, w, length, stride, padding, dilation, groups, b
     xp = get_array_module(grad_out)
     n, c_out, out_length = grad_out.shape
     _, c_group, k = w.shape
-    compiled = _compiled_fn(xp, "direct_grad_input")
+    o_group = c_out // groups
+    if c_group * o_group > 2 and _compiled_fn(xp, "gather") is not None:
+        # out[., c, m·s + r] sums w[o, c, k] grad_out[., o, m - q_k] over the taps k with r_k = r
+        wt = w.reshape(groups, o_group, c_group, k).transpose(0, 2, 1, 3)  # (G, C_g, O_g, K)
+        taps = _taps(k, stride, padding, dilation)
+        return _gather(xp, grad_out, wt, bias, length, 1, stride, [0] * k, [r for _, _, r in taps],
+                       [-q for _, q, _ in taps])
+    compiled = _compiled_fn(xp, "direct_grad_input")  # depthwise: a compiled scatter
     if compiled is not None:
         out = xp.empty((n, groups * c_group, length), dtype=grad_out.dtype)
         bias_arg, has_bias = _bias_arg(xp, bias, groups * c_group, grad_out.dtype)
         compiled(xp.ascontiguousarray(grad_out), xp.ascontiguousarray(w, dtype=grad_out.dtype), bias_arg, has_bias,
                  out, stride, padding, dilation, groups)
         return out
-    o_group = c_out // groups
     taps = _taps(k, stride, padding, dilation)
     shifts = tuple(sorted({q for _, q, _ in taps}))
     by_phase = {}
@@ -818,9 +901,12 @@ def _grad_input_direct(grad_out, w, length, stride, padding, dilation, groups, b
 def conv1d_grad_weight(x, grad_out, kernel_size, stride, padding, dilation, groups, *, method=None):
     """Gradient of ``conv1d`` in w: gw[o, c, k] = sum_{n, l} grad_out[n, o, l] x_padded[n, c, l·s + k·d]."""
     c_group = x.shape[1] // groups
+    xp = get_array_module(x)
     chosen = _choose(method, c_group, grad_out.shape[1] // groups)
-    if chosen != "direct" and (method or _forced[0] or "auto") == "auto" and \
-            _unit_stride(get_array_module(x), stride, grad_out.shape[-1], 0):
+    if _gathers(method, xp, c_group * kernel_size):
+        chosen = "direct"
+    elif chosen != "direct" and (method or _forced[0] or "auto") == "auto" and \
+            _unit_stride(xp, stride, grad_out.shape[-1], 0):
         chosen = "polyphase"  # whose stride-1 form is the per-tap GEMMs
     run = {"polyphase": _grad_weight_polyphase, "gemm": _grad_weight_gemm, "direct": _grad_weight_direct}[chosen]
     return run(x, grad_out, kernel_size, stride, padding, dilation, groups)
@@ -893,7 +979,9 @@ def _grad_weight_direct(x, grad_out, kernel_size, stride, padding, dilation, gro
     n, c_in, length = x.shape
     _, c_out, out_length = grad_out.shape
     c_group, o_group = c_in // groups, c_out // groups
-    compiled = _compiled_fn(xp, "direct_grad_weight")
+    if c_group * o_group > 2 and _compiled_fn(xp, "gather_grad_weight") is not None:
+        return _gather_grad_weight(xp, x, grad_out, kernel_size, stride, padding, dilation, groups)
+    compiled = _compiled_fn(xp, "direct_grad_weight")  # depthwise: compiled per-tap dot products
     if compiled is not None:
         gw = xp.empty((c_out, c_group, kernel_size), dtype=x.dtype)
         compiled(xp.ascontiguousarray(x), xp.ascontiguousarray(grad_out, dtype=x.dtype), gw,
@@ -933,6 +1021,8 @@ def conv1d_and_grad_weight(x, w, grad_out, stride, padding, dilation, groups, *,
     out_length = conv1d_output_length(x.shape[-1], k, stride, padding, dilation)
     costs = _conv1d_costs(x.shape, w.shape, out_length, stride, padding, dilation, shared=True)
     chosen = _choose(method, c_group, o_group, costs)
+    if _gathers(method, get_array_module(x), c_group * k):
+        chosen = method = "direct"  # both halves in numba's gather kernels, no BLAS call at all
     if chosen != "gemm" or grad_out.shape[-1] != out_length:
         return (conv1d(x, w, stride, padding, dilation, groups, method=chosen),
                 conv1d_grad_weight(x, grad_out, k, stride, padding, dilation, groups, method=method))

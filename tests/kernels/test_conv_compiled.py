@@ -26,6 +26,10 @@ SHAPES = {
     "grouped-wide-padding": (1, 4, 4, 3, 3, 5, 1, 2, 4),
     "dense-strided": (3, 4, 6, 4, 2, 1, 1, 1, 300),
     "dense-dilated": (2, 3, 2, 5, 2, 3, 3, 1, 40),
+    # the gather kernel's leftovers: channel counts that are not multiples of its blocks of 4
+    "gather-odd-channels": (2, 7, 5, 5, 3, 2, 1, 1, 50),
+    "gather-grouped": (2, 12, 8, 4, 2, 1, 1, 2, 40),
+    "gather-stride-above-kernel": (1, 5, 6, 2, 4, 1, 1, 1, 30),
 }
 
 
@@ -86,3 +90,27 @@ def test_the_switch_keeps_numpy(monkeypatch):
     with kernels.formulation("direct"):
         kernels.conv1d(x, w, 1, 1, 1, 2)  # get() returning None falls back to NumPy
     assert calls == ["direct_conv1d"]
+
+
+@pytest.mark.parametrize("block", [1, 7, kernels.GATHER_BLOCK])
+def test_the_gather_kernel_agrees_across_position_blocks(rng, monkeypatch, block):
+    """Each job reads a zero-padded window of its block; the blocks' edges must not lose a tap."""
+    monkeypatch.setattr(kernels, "GATHER_BLOCK", block)
+    y = rng.standard_normal((2, 9, 70))
+    w = rng.standard_normal((9, 6, 5))
+    b = rng.standard_normal(6)
+    for s, p, d in [(2, 1, 1), (3, 4, 2), (1, 2, 3)]:
+        length = (70 - 1) * s - 2 * p + d * 4 + 1
+        with kernels.formulation("direct"):
+            got = kernels.conv1d_grad_input(y, w, length, s, p, d, 1, bias=b)
+        np.testing.assert_allclose(got, naive_conv_transpose1d(y, w, length, s, p, d, 1) + b[:, None],
+                                   rtol=1e-10, atol=1e-10)
+
+
+def test_auto_gathers_narrow_transposed_convolutions_and_keeps_gemms_for_wide_ones():
+    # seq-decoder: each output sums 32 channels x 2 taps; hifigan-up1: 512 x 2
+    assert kernels.auto_method("conv1d_grad_input", (16, 32, 1024), (32, 16, 4), 2, 1, 1, 1, length=2048) == "direct"
+    assert kernels.auto_method("conv1d_grad_input", (4, 512, 128), (512, 256, 16), 8, 4, 1, 1, length=1024) != "direct"
+    with kernels.formulation(None, compiled=False):
+        assert kernels.auto_method("conv1d_grad_input", (16, 32, 1024), (32, 16, 4), 2, 1, 1, 1,
+                                   length=2048) != "direct"

@@ -64,6 +64,8 @@ def test_unit_stride_kernels_match_the_definitions(rng, unit_stride, name, bias,
 
 
 def test_auto_runs_the_unit_stride_form_on_long_narrow_signals(rng, monkeypatch):
+    """Without the compiled kernels (which take such narrow layers themselves, see test_conv_compiled)."""
+    monkeypatch.setattr(kernels, "_use_compiled", [False])
     calls = []
     for fn in ("_grad_input_unit_stride", "_grad_weight_unit_stride"):
         original = getattr(kernels, fn)

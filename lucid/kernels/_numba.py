@@ -1,0 +1,315 @@
+"""The numba-compiled loops behind :mod:`._compiled` (imported only through it, on first use).
+
+Functions are module-level so that numba's on-disk cache also covers the kernels that call the
+small helpers (a closure over other compiled functions is recompiled in every process).
+Positions follow conv.py: long-signal position ``t = l·s + k·d - p`` for short position ``l``, tap ``k``.
+"""
+
+import numba
+import numpy as np
+from numba import prange
+
+# reassoc lets LLVM vectorise the reductions; no flag that changes inf/nan handling
+jit = numba.njit(cache=True, parallel=True, nogil=True, fastmath={"reassoc", "contract"})
+
+
+@jit
+def direct_conv1d(x, w, bias, has_bias, y, stride, padding, dilation, groups):
+    # y[n, o, l] = bias[o] + sum_{c, k} w[o, c, k] x[n, g(o)·C_g + c, l·s + k·d - p]
+    n, _, length = x.shape
+    c_out, c_group, k = w.shape
+    o_group = c_out // groups
+    out_length = y.shape[2]
+    # positions [inner_lo, inner_hi) read every tap inside the signal: no bounds checks there
+    inner_lo = min(out_length, max(0, (padding + stride - 1) // stride))
+    inner_hi = max(inner_lo, min(out_length, (length - 1 - (k - 1) * dilation + padding) // stride + 1))
+    for row in prange(n * c_out):
+        b, o = row // c_out, row % c_out
+        first = (o // o_group) * c_group
+        dst = y[b, o]
+        start = bias[o] if has_bias else 0
+        for l in range(inner_lo):
+            dst[l] = start
+        for l in range(inner_hi, out_length):
+            dst[l] = start
+        for l in range(inner_lo, inner_hi):
+            dst[l] = start
+        for c in range(c_group):
+            src = x[b, first + c]
+            for l in range(inner_lo, inner_hi):
+                acc = dst[l]
+                t = l * stride - padding
+                for tap in range(k):
+                    acc += w[o, c, tap] * src[t + tap * dilation]
+                dst[l] = acc
+            for tap in range(k):  # the edges, tap by tap
+                base = tap * dilation - padding
+                lo = min(out_length, max(0, (-base + stride - 1) // stride))
+                hi = max(lo, min(out_length, (length - 1 - base) // stride + 1))
+                wk = w[o, c, tap]
+                for l in range(lo, min(hi, inner_lo)):
+                    dst[l] += wk * src[l * stride + base]
+                for l in range(max(lo, inner_hi), hi):
+                    dst[l] += wk * src[l * stride + base]
+
+
+@jit
+def direct_grad_input(g, w, bias, has_bias, out, stride, padding, dilation, groups):
+    # out[n, g·C_g + c, l·s + k·d - p] += w[g·O_g + o, c, k] g[n, g·O_g + o, l]: a row-local scatter
+    n, c_out, out_length = g.shape
+    _, c_group, k = w.shape
+    o_group = c_out // groups
+    length = out.shape[2]
+    c_in = groups * c_group
+    for row in prange(n * c_in):
+        b, ci = row // c_in, row % c_in
+        grp, c = ci // c_group, ci % c_group
+        dst = out[b, ci]
+        dst[:] = bias[ci] if has_bias else 0
+        for o in range(grp * o_group, (grp + 1) * o_group):
+            src = g[b, o]
+            for tap in range(k):
+                base = tap * dilation - padding
+                lo = min(out_length, max(0, (-base + stride - 1) // stride))
+                hi = max(lo, min(out_length, (length - 1 - base) // stride + 1))
+                wk = w[o, c, tap]
+                for l in range(lo, hi):
+                    dst[l * stride + base] += wk * src[l]
+
+
+@numba.njit(cache=True, parallel=True, nogil=True)  # in order: reassociating this float64 sum measured slower
+def direct_grad_weight(x, g, gw, stride, padding, dilation, groups):
+    # gw[o, c, k] = sum_{n, l} g[n, o, l] x[n, g(o)·C_g + c, l·s + k·d - p], accumulated in float64
+    n, _, length = x.shape
+    _, c_out, out_length = g.shape
+    _, c_group, k = gw.shape
+    o_group = c_out // groups
+    for o in prange(c_out):
+        first = (o // o_group) * c_group
+        for c in range(c_group):
+            for tap in range(k):
+                base = tap * dilation - padding
+                lo = min(out_length, max(0, (-base + stride - 1) // stride))
+                hi = max(lo, min(out_length, (length - 1 - base) // stride + 1))
+                acc = 0.0
+                for b in range(n):
+                    src, gr = x[b, first + c], g[b, o]
+                    for l in range(lo, hi):
+                        acc += gr[l] * src[l * stride + base]
+                gw[o, c, tap] = acc
+
+
+@numba.njit(cache=True, nogil=True, fastmath={"reassoc", "contract"})
+def _madd_4x4(acc, rows, c, offset, wv, n):
+    # acc[u, i] += sum_v wv[u, v] rows[c + v, offset + i] for 4 outputs u and 4 rows v: each loaded
+    # element feeds 4 FMAs and each accumulator load/store carries 4 (1-D slices keep the loads unit-stride)
+    x0, x1 = rows[c, offset : offset + n], rows[c + 1, offset : offset + n]
+    x2, x3 = rows[c + 2, offset : offset + n], rows[c + 3, offset : offset + n]
+    a0, a1, a2, a3 = acc[0], acc[1], acc[2], acc[3]
+    u0, u1, u2, u3 = wv[0, 0], wv[0, 1], wv[0, 2], wv[0, 3]
+    v0, v1, v2, v3 = wv[1, 0], wv[1, 1], wv[1, 2], wv[1, 3]
+    y0, y1, y2, y3 = wv[2, 0], wv[2, 1], wv[2, 2], wv[2, 3]
+    z0, z1, z2, z3 = wv[3, 0], wv[3, 1], wv[3, 2], wv[3, 3]
+    for i in range(n):
+        e0, e1, e2, e3 = x0[i], x1[i], x2[i], x3[i]
+        a0[i] += u0 * e0 + u1 * e1 + u2 * e2 + u3 * e3
+        a1[i] += v0 * e0 + v1 * e1 + v2 * e2 + v3 * e3
+        a2[i] += y0 * e0 + y1 * e1 + y2 * e2 + y3 * e3
+        a3[i] += z0 * e0 + z1 * e1 + z2 * e2 + z3 * e3
+
+
+@numba.njit(cache=True, nogil=True, fastmath={"reassoc", "contract"})
+def _madd_1x4(acc, rows, c, offset, wv, n):
+    # one row into 4 outputs: the rows left over after the groups of 4
+    x0 = rows[c, offset : offset + n]
+    a0, a1, a2, a3 = acc[0], acc[1], acc[2], acc[3]
+    u0, v0, y0, z0 = wv[0, 0], wv[1, 0], wv[2, 0], wv[3, 0]
+    for i in range(n):
+        e0 = x0[i]
+        a0[i] += u0 * e0
+        a1[i] += v0 * e0
+        a2[i] += y0 * e0
+        a3[i] += z0 * e0
+
+
+@numba.njit(cache=True, nogil=True)
+def _phase_window(x, first_channel, channels, phases, start, width):
+    # rows[a·C + c, j] = x[first_channel + c, (start + j)·phases + a], zero outside the signal
+    length = x.shape[1]
+    rows = np.zeros((phases * channels, width), dtype=x.dtype)
+    for a in range(phases):
+        j_lo = max(0, -start)
+        j_hi = max(j_lo, min(width, (length - a - 1) // phases + 1 - start))
+        for c in range(channels):
+            src = x[first_channel + c]
+            dst = rows[a * channels + c]
+            for j in range(j_lo, j_hi):
+                dst[j] = src[(start + j) * phases + a]
+    return rows
+
+
+@numba.njit(cache=True, nogil=True, fastmath={"reassoc", "contract"})
+def _dot_4x4(acc, short, o, m0, rows, row, offset, n):
+    # acc[u, v] += sum_i short[o + u, m0 + i] rows[row + v, offset + i]: 16 dot products, 8 loads per 16 FMAs
+    s0, s1 = short[o, m0 : m0 + n], short[o + 1, m0 : m0 + n]
+    s2, s3 = short[o + 2, m0 : m0 + n], short[o + 3, m0 : m0 + n]
+    x0, x1 = rows[row, offset : offset + n], rows[row + 1, offset : offset + n]
+    x2, x3 = rows[row + 2, offset : offset + n], rows[row + 3, offset : offset + n]
+    # the first products start the sums (a typed zero without knowing the dtype)
+    t00, t01, t02, t03 = s0[0] * x0[0], s0[0] * x1[0], s0[0] * x2[0], s0[0] * x3[0]
+    t10, t11, t12, t13 = s1[0] * x0[0], s1[0] * x1[0], s1[0] * x2[0], s1[0] * x3[0]
+    t20, t21, t22, t23 = s2[0] * x0[0], s2[0] * x1[0], s2[0] * x2[0], s2[0] * x3[0]
+    t30, t31, t32, t33 = s3[0] * x0[0], s3[0] * x1[0], s3[0] * x2[0], s3[0] * x3[0]
+    for i in range(1, n):
+        a0, a1, a2, a3 = s0[i], s1[i], s2[i], s3[i]
+        e0, e1, e2, e3 = x0[i], x1[i], x2[i], x3[i]
+        t00 += a0 * e0
+        t01 += a0 * e1
+        t02 += a0 * e2
+        t03 += a0 * e3
+        t10 += a1 * e0
+        t11 += a1 * e1
+        t12 += a1 * e2
+        t13 += a1 * e3
+        t20 += a2 * e0
+        t21 += a2 * e1
+        t22 += a2 * e2
+        t23 += a2 * e3
+        t30 += a3 * e0
+        t31 += a3 * e1
+        t32 += a3 * e2
+        t33 += a3 * e3
+    acc[0, 0] += t00
+    acc[0, 1] += t01
+    acc[0, 2] += t02
+    acc[0, 3] += t03
+    acc[1, 0] += t10
+    acc[1, 1] += t11
+    acc[1, 2] += t12
+    acc[1, 3] += t13
+    acc[2, 0] += t20
+    acc[2, 1] += t21
+    acc[2, 2] += t22
+    acc[2, 3] += t23
+    acc[3, 0] += t30
+    acc[3, 1] += t31
+    acc[3, 2] += t32
+    acc[3, 3] += t33
+
+
+@numba.njit(cache=True, nogil=True, fastmath={"reassoc", "contract"})
+def _dot(short, m0, rows, offset, n):
+    total = short[m0] * rows[offset]
+    for i in range(1, n):
+        total += short[m0 + i] * rows[offset + i]
+    return total
+
+
+@numba.njit(cache=True, nogil=True, fastmath={"reassoc", "contract"})
+def gather_grad_weight(x, g, gw, stride, tap_in, tap_shift, block, first, last):
+    # conv1d's weight gradient: gw[grp, o, c, k] += the sum over samples and positions l of
+    # g[n, grp·O_g + o, l] · x[n, grp·C_g + c, (l + tap_shift[k])·s + tap_in[k]], with the jobs of gather
+    # (sample, group, block of l) and the same phase-split window of x; ``gw`` is this worker's partial sum.
+    groups, o_group, c_group, k = gw.shape
+    out_length = g.shape[2]
+    lo_shift = tap_shift.min()
+    span = tap_shift.max() - lo_shift
+    p_blocks = (out_length + block - 1) // block
+    part = np.zeros((4, 4), dtype=gw.dtype)
+    for job in range(first, last):
+        b, grp, pb = job // (groups * p_blocks), (job // p_blocks) % groups, job % p_blocks
+        m0 = pb * block
+        size = min(block, out_length - m0)
+        rows = _phase_window(x[b], grp * c_group, c_group, stride, m0 + lo_shift, size + span)
+        short = g[b, grp * o_group : (grp + 1) * o_group]
+        full_o, full_c = o_group - o_group % 4, c_group - c_group % 4
+        for tap in range(k):
+            row = tap_in[tap] * c_group
+            offset = tap_shift[tap] - lo_shift
+            for o in range(0, full_o, 4):
+                for c in range(0, full_c, 4):
+                    part[:, :] = 0
+                    _dot_4x4(part, short, o, m0, rows, row + c, offset, size)
+                    for u in range(4):
+                        for v in range(4):
+                            gw[grp, o + u, c + v, tap] += part[u, v]
+            for o in range(o_group):
+                for c in range(c_group):
+                    if o >= full_o or c >= full_c:
+                        gw[grp, o, c, tap] += _dot(short[o], m0, rows[row + c], offset, size)
+
+
+# serial, run on conv.py's thread pool (jobs [first, last) per call): numba's OpenMP workers spin
+# after a parallel loop and took the cores from the GEMMs that followed (a backward ran 2-4x slower)
+@numba.njit(cache=True, nogil=True, fastmath={"reassoc", "contract"})
+def gather(x, wt, bias, has_bias, out, in_phases, out_phases, tap_in, tap_out, tap_shift, block, first, last):
+    # out[n, g·O_g + o, m·P_out + r] = bias[g·O_g + o] + the sum over channels c and taps k with
+    # tap_out[k] == r of wt[g, o, c, k] · x[n, g·C_g + c, (m + tap_shift[k])·P_in + tap_in[k]] (0 outside x).
+    # conv1d is (P_in, P_out) = (s, 1), the transposed convolution (1, s). A job is one (sample, group,
+    # block of coarse positions m): it copies the window of x it reads, split into its P_in phases, then
+    # accumulates 4 output channels at a time over cache-resident rows.
+    n, _, in_length = x.shape
+    groups, o_group, c_group, k = wt.shape
+    length = out.shape[2]
+    coarse = (length + out_phases - 1) // out_phases
+    lo_shift = tap_shift.min()
+    span = tap_shift.max() - lo_shift
+    p_blocks = (coarse + block - 1) // block
+    for job in range(first, last):
+        b, grp, pb = job // (groups * p_blocks), (job // p_blocks) % groups, job % p_blocks
+        m0 = pb * block
+        size = min(block, coarse - m0)
+        rows = _phase_window(x[b], grp * c_group, c_group, in_phases, m0 + lo_shift, size + span)
+        acc = np.empty((4, size), dtype=out.dtype)
+        wv = np.zeros((4, 4), dtype=wt.dtype)
+        for o0 in range(0, o_group, 4):
+            no = min(4, o_group - o0)
+            for r in range(out_phases):
+                for u in range(4):
+                    acc[u, :] = bias[grp * o_group + o0 + u] if has_bias and u < no else 0
+                for tap in range(k):
+                    if tap_out[tap] != r:
+                        continue
+                    row = tap_in[tap] * c_group
+                    offset = tap_shift[tap] - lo_shift
+                    for c in range(0, c_group - 3, 4):
+                        for u in range(no):
+                            for v in range(4):
+                                wv[u, v] = wt[grp, o0 + u, c + v, tap]
+                        _madd_4x4(acc, rows, row + c, offset, wv, size)
+                    for c in range(c_group - c_group % 4, c_group):
+                        for u in range(no):
+                            wv[u, 0] = wt[grp, o0 + u, c, tap]
+                        _madd_1x4(acc, rows, row + c, offset, wv, size)
+                t0 = m0 * out_phases + r
+                count = min(size, (length - t0 + out_phases - 1) // out_phases)
+                for u in range(no):
+                    dst = out[b, grp * o_group + o0 + u]
+                    src = acc[u]
+                    for i in range(count):
+                        dst[t0 + i * out_phases] = src[i]
+
+
+# serial: it runs right after a GEMM, while OpenBLAS's threads still spin on the cores, and
+# numba's parallel workers measured 3-4x slower there than one thread
+@numba.njit(cache=True, nogil=True, fastmath={"reassoc", "contract"})
+def col2im(cols, bias, has_bias, init, out, start, stride, padding, dilation):
+    # out[n, c, (start + l)·s + k·d - p] += cols[n, c, k, l]; init: first set the rows to the bias (or 0)
+    n, c_in, k, size = cols.shape
+    length = out.shape[2]
+    for row in range(n * c_in):
+        b, c = row // c_in, row % c_in
+        dst = out[b, c]
+        if init:
+            dst[:] = bias[c] if has_bias else 0
+        for tap in range(k):
+            base = start * stride + tap * dilation - padding
+            lo = min(size, max(0, (-base + stride - 1) // stride))
+            hi = max(lo, min(size, (length - 1 - base) // stride + 1))
+            src = cols[b, c, tap]
+            for l in range(lo, hi):
+                dst[l * stride + base] += src[l]
+
+
+KERNELS = {f.__name__: f for f in (direct_conv1d, direct_grad_input, gather, gather_grad_weight,
+                                   direct_grad_weight, col2im)}
