@@ -93,18 +93,24 @@ def test_the_switch_keeps_numpy(monkeypatch):
 
 
 @pytest.mark.parametrize("block", [1, 7, kernels.GATHER_BLOCK])
-def test_the_gather_kernel_agrees_across_position_blocks(rng, monkeypatch, block):
-    """Each job reads a zero-padded window of its block; the blocks' edges must not lose a tap."""
+def test_the_gather_kernels_agree_across_position_blocks(rng, monkeypatch, block):
+    """Each job reads a zero-padded, phase-split window of its block; no block edge may lose a tap,
+    and the weight gradient's per-worker partial sums must add up."""
     monkeypatch.setattr(kernels, "GATHER_BLOCK", block)
     y = rng.standard_normal((2, 9, 70))
     w = rng.standard_normal((9, 6, 5))
     b = rng.standard_normal(6)
+    tol = dict(rtol=1e-10, atol=1e-10)
     for s, p, d in [(2, 1, 1), (3, 4, 2), (1, 2, 3)]:
         length = (70 - 1) * s - 2 * p + d * 4 + 1
+        x = rng.standard_normal((2, 6, length))
         with kernels.formulation("direct"):
-            got = kernels.conv1d_grad_input(y, w, length, s, p, d, 1, bias=b)
-        np.testing.assert_allclose(got, naive_conv_transpose1d(y, w, length, s, p, d, 1) + b[:, None],
-                                   rtol=1e-10, atol=1e-10)
+            got_x = kernels.conv1d_grad_input(y, w, length, s, p, d, 1, bias=b)
+            got_y = kernels.conv1d(x, w, s, p, d, 1, bias=b[:1].repeat(9))
+            got_w = kernels.conv1d_grad_weight(x, y, 5, s, p, d, 1)
+        np.testing.assert_allclose(got_x, naive_conv_transpose1d(y, w, length, s, p, d, 1) + b[:, None], **tol)
+        np.testing.assert_allclose(got_y, naive_conv1d(x, w, s, p, d, 1) + b[0], **tol)
+        np.testing.assert_allclose(got_w, naive_grad_weight(x, y, 5, s, p, d, 1), **tol)
 
 
 def test_auto_gathers_narrow_transposed_convolutions_and_keeps_gemms_for_wide_ones():
