@@ -311,5 +311,24 @@ def col2im(cols, bias, has_bias, init, out, start, stride, padding, dilation):
                 dst[l * stride + base] += src[l]
 
 
+@numba.njit(cache=True, nogil=True)
+def phase_weight(w, out, tap_shift, tap_phase, covered, first, last):
+    # out[g, j, o, r, c] = w[g·O_g + o, c, k] for the tap k at (shift j, phase r), 0 where no tap lands,
+    # for the rows g·O_g + o in [first, last): each row's (C_g, K) block is transposed while in L1
+    _, q, o_group, stride, c_group = out.shape
+    k = w.shape[2]
+    for row in range(first, last):
+        g, o = row // o_group, row % o_group
+        for j in range(q):
+            for r in range(stride):
+                if not covered[j, r]:
+                    out[g, j, o, r, :] = 0
+        src = w[row]
+        for tap in range(k):
+            dst = out[g, tap_shift[tap], o, tap_phase[tap]]
+            for c in range(c_group):
+                dst[c] = src[c, tap]
+
+
 KERNELS = {f.__name__: f for f in (direct_conv1d, direct_grad_input, gather, gather_grad_weight,
-                                   direct_grad_weight, col2im)}
+                                   direct_grad_weight, col2im, phase_weight)}

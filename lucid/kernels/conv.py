@@ -284,6 +284,17 @@ def _phase_weight(xp, w, groups, taps, stride, shifts):
     """
     c_out, c_group, k = w.shape
     o_group = c_out // groups
+    compiled = _compiled_fn(xp, "phase_weight")
+    if compiled is not None:  # 3-5x faster than NumPy's strided copies (hifigan-up1: 2.4 ms of a 16 ms forward)
+        out = xp.empty((groups, len(shifts), o_group, stride, c_group), dtype=w.dtype)
+        tap_shift = xp.asarray([shifts.index(q) for _, q, _ in taps], dtype=xp.int64)
+        tap_phase = xp.asarray([r for _, _, r in taps], dtype=xp.int64)
+        covered = xp.zeros((len(shifts), stride), dtype=bool)
+        covered[tap_shift, tap_phase] = True
+        args = (xp.ascontiguousarray(w), out, tap_shift, tap_phase, covered)
+        bounds = [c_out * i // _WORKERS for i in range(_WORKERS + 1)]
+        _run(lambda a, b: compiled(*args, a, b), [(a, b) for a, b in zip(bounds[:-1], bounds[1:]) if b > a], xp)
+        return out
     first = taps[0]
     start = first[1] * stride + first[2] - first[0]  # long-signal offset of k = 0, minus shifts[0]·s
     if all(q * stride + r - tap == start for tap, q, r in taps):

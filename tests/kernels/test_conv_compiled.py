@@ -120,3 +120,15 @@ def test_auto_gathers_narrow_transposed_convolutions_and_keeps_gemms_for_wide_on
     with kernels.formulation(None, compiled=False):
         assert kernels.auto_method("conv1d_grad_input", (16, 32, 1024), (32, 16, 4), 2, 1, 1, 1,
                                    length=2048) != "direct"
+
+
+@pytest.mark.parametrize("k, s, p, d, groups", [(16, 8, 4, 1, 1), (5, 2, 3, 3, 2), (2, 4, 1, 1, 1), (7, 3, 0, 2, 3)])
+def test_the_compiled_phase_weight_is_numpys_layout(rng, k, s, p, d, groups):
+    """The polyphase kernels' rearranged weight, zeros where no tap lands included."""
+    w = rng.standard_normal((6 * groups, 5, k)).astype(np.float32)
+    taps = kernels._taps(k, s, p, d)
+    shifts = tuple(sorted({q for _, q, _ in taps}))
+    got = kernels._phase_weight(np, w, groups, taps, s, shifts)
+    with kernels.formulation(None, compiled=False):
+        expected = kernels._phase_weight(np, w, groups, taps, s, shifts)
+    np.testing.assert_array_equal(got, expected)
