@@ -509,9 +509,8 @@ def _conv1d_direct(x, w, out_length, stride, padding, dilation, groups, bias):
     c_out, c_group, k = w.shape
     if c_group * (c_out // groups) > 2 and _compiled_fn(xp, "gather") is not None:
         # y[., o, l] sums w[o, c, k] x[., c, (l + q_k)·s + r_k] over every tap: phase r_k of x, shifted by q_k
-        taps = _taps(k, stride, padding, dilation)
-        return _gather(xp, x, w.reshape(groups, c_out // groups, c_group, k), bias, out_length, stride, 1,
-                       [r for _, _, r in taps], [0] * k, [q for _, q, _ in taps])
+        return _gather(xp, x, w.reshape(groups, c_out // groups, c_group, k), bias, out_length, False, stride,
+                       padding, dilation)
     compiled = _compiled_fn(xp, "direct_conv1d")  # depthwise: compiled per-tap loops
     if compiled is not None:
         out = xp.empty((n, c_out, out_length), dtype=x.dtype)
@@ -562,20 +561,31 @@ GATHER_MAX_CONTRACTION = 384
 GATHER_BLOCK = 512  # coarse positions per job of the gather kernel: its accumulators and inputs stay in L1
 
 
-def _gather(xp, x, wt, bias, length, in_phases, out_phases, tap_in, tap_out, tap_shift):
+def _gather(xp, x, wt, bias, length, transposed, stride, padding, dilation):
     """numba's gather kernel (:mod:`._compiled`) over (sample, group, position block) jobs on the pool:
     out[n, g·O_g + o, m·P_out + r] = bias + sum over c and the taps k with tap_out[k] = r of
-    wt[g, o, c, k] · x[n, g·C_g + c, (m + tap_shift[k])·P_in + tap_in[k]]; ``wt`` is (G, O_g, C_g, K)."""
+    wt[g, o, c, k] · x[n, g·C_g + c, (m + tap_shift[k])·P_in + tap_in[k]]; ``wt`` is (G, O_g, C_g, K).
+    conv1d reads phase r_k of x at shift q_k, the transposed convolution writes phase r_k from shift -q_k."""
     n = x.shape[0]
-    groups, o_group, _, _ = wt.shape
+    groups, o_group, _, k = wt.shape
     out = xp.empty((n, groups * o_group, length), dtype=x.dtype)
     bias_arg, has_bias = _bias_arg(xp, bias, groups * o_group, x.dtype)
-    as_index = functools.partial(xp.asarray, dtype=xp.int64)
-    args = (xp.ascontiguousarray(x), xp.ascontiguousarray(wt, dtype=x.dtype), bias_arg, has_bias, out, in_phases,
-            out_phases, as_index(tap_in), as_index(tap_out), as_index(tap_shift), GATHER_BLOCK)
+    plan = _gather_plan(xp, k, stride, padding, dilation, transposed)
+    args = (xp.ascontiguousarray(x), xp.ascontiguousarray(wt, dtype=x.dtype), bias_arg, has_bias, out) + plan
     compiled = _compiled_fn(xp, "gather")
-    _run(lambda first, last: compiled(*args, first, last), _job_ranges(n * groups, -(-length // out_phases)), xp)
+    _run(lambda first, last: compiled(*args, GATHER_BLOCK, first, last),
+         _job_ranges(n * groups, -(-length // plan[1])), xp)
     return out
+
+
+@functools.lru_cache(maxsize=512)
+def _gather_plan(xp, kernel_size, stride, padding, dilation, transposed):
+    """(P_in, P_out, tap_in, tap_out, tap_shift) of the gather kernel, the taps as int64 arrays."""
+    taps = _taps(kernel_size, stride, padding, dilation)
+    phases = xp.asarray([r for _, _, r in taps], dtype=xp.int64)
+    shifts = xp.asarray([q for _, q, _ in taps], dtype=xp.int64)
+    zeros = xp.zeros(kernel_size, dtype=xp.int64)
+    return (1, stride, zeros, phases, -shifts) if transposed else (stride, 1, phases, zeros, shifts)
 
 
 def _job_ranges(rows, positions):
@@ -589,12 +599,10 @@ def _gather_grad_weight(xp, x, grad_out, kernel_size, stride, padding, dilation,
     """conv1d_grad_weight by numba's gather_grad_weight: one partial sum per worker, added at the end."""
     n, c_in, _ = x.shape
     _, c_out, out_length = grad_out.shape
-    taps = _taps(kernel_size, stride, padding, dilation)
     ranges = _job_ranges(n * groups, out_length)
     parts = xp.zeros((len(ranges), groups, c_out // groups, c_in // groups, kernel_size), dtype=x.dtype)
     args = (xp.ascontiguousarray(x), xp.ascontiguousarray(grad_out, dtype=x.dtype))
-    tap_in = xp.asarray([r for _, _, r in taps], dtype=xp.int64)  # x position (l + q_k)·s + r_k
-    tap_shift = xp.asarray([q for _, q, _ in taps], dtype=xp.int64)
+    _, _, tap_in, _, tap_shift = _gather_plan(xp, kernel_size, stride, padding, dilation, False)
     compiled = _compiled_fn(xp, "gather_grad_weight")
     _run(lambda i, first, last: compiled(*args, parts[i], stride, tap_in, tap_shift, GATHER_BLOCK, first, last),
          [(i, a, b) for i, (a, b) in enumerate(ranges)], xp)
@@ -607,11 +615,16 @@ def _grad_input_method(method, xp, g_shape, w_shape, length, stride, padding, di
     """The formulation conv1d_grad_input runs: ``_choose``'s, except that "auto" takes the compiled
     gather kernel (direct) when an output's sum, C_out/G times the taps of its phase, is short."""
     c_out, c_group, k = w_shape
-    per_phase = max(collections.Counter(r for _, _, r in _taps(k, stride, padding, dilation)).values())
-    if _gathers(method, xp, (c_out // groups) * per_phase):
+    if _gathers(method, xp, (c_out // groups) * _taps_per_phase(k, stride, padding, dilation)):
         return "direct"
     costs = _grad_input_costs(tuple(g_shape), tuple(w_shape), length, stride, padding, dilation, groups)
     return _choose(method, c_out // groups, c_group, costs)
+
+
+@functools.lru_cache(maxsize=512)
+def _taps_per_phase(kernel_size, stride, padding, dilation):
+    """The most taps that write one phase of a transposed convolution's output."""
+    return max(collections.Counter(r for _, _, r in _taps(kernel_size, stride, padding, dilation)).values())
 
 
 def _gathers(method, xp, contraction):
@@ -866,9 +879,7 @@ def _grad_input_direct(grad_out, w, length, stride, padding, dilation, groups, b
     if c_group * o_group > 2 and _compiled_fn(xp, "gather") is not None:
         # out[., c, m·s + r] sums w[o, c, k] grad_out[., o, m - q_k] over the taps k with r_k = r
         wt = w.reshape(groups, o_group, c_group, k).transpose(0, 2, 1, 3)  # (G, C_g, O_g, K)
-        taps = _taps(k, stride, padding, dilation)
-        return _gather(xp, grad_out, wt, bias, length, 1, stride, [0] * k, [r for _, _, r in taps],
-                       [-q for _, q, _ in taps])
+        return _gather(xp, grad_out, wt, bias, length, True, stride, padding, dilation)
     compiled = _compiled_fn(xp, "direct_grad_input")  # depthwise: a compiled scatter
     if compiled is not None:
         out = xp.empty((n, groups * c_group, length), dtype=grad_out.dtype)
