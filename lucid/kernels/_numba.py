@@ -311,6 +311,35 @@ def col2im(cols, bias, has_bias, init, out, start, stride, padding, dilation):
                 dst[l * stride + base] += src[l]
 
 
+@numba.njit(cache=True, nogil=True, fastmath={"reassoc", "contract"})
+def col2im_phases(cols, bias, has_bias, out, stride, tap_phase, tap_shift, first, last):
+    # The transposed convolution's col2im: out[n, g·C_g + c, (l + q_k)·s + r_k] += cols[g, c, k, n, l]
+    # for the output rows n·C + (g·C_g + c) in [first, last). Each row sums its taps into one
+    # accumulator per output phase (contiguous adds), then interleaves the phases once.
+    groups, c_group, k, _, in_length = cols.shape
+    channels = groups * c_group
+    length = out.shape[2]
+    coarse = (length + stride - 1) // stride
+    acc = np.empty((stride, coarse), dtype=out.dtype)
+    for row in range(first, last):
+        b, ch = row // channels, row % channels
+        g, c = ch // c_group, ch % c_group
+        acc[:, :] = bias[ch] if has_bias else 0
+        for tap in range(k):
+            q = tap_shift[tap]
+            lo = min(coarse, max(0, q))
+            hi = max(lo, min(coarse, in_length + q))
+            dst = acc[tap_phase[tap], lo:hi]
+            src = cols[g, c, tap, b, lo - q : hi - q]
+            for i in range(hi - lo):
+                dst[i] += src[i]
+        dst = out[b, ch]
+        for r in range(stride):
+            a = acc[r]
+            for m in range((length - r + stride - 1) // stride):
+                dst[m * stride + r] = a[m]
+
+
 @numba.njit(cache=True, nogil=True)
 def phase_weight(w, out, tap_shift, tap_phase, covered, first, last):
     # out[g, j, o, r, c] = w[g·O_g + o, c, k] for the tap k at (shift j, phase r), 0 where no tap lands,
@@ -331,4 +360,4 @@ def phase_weight(w, out, tap_shift, tap_phase, covered, first, last):
 
 
 KERNELS = {f.__name__: f for f in (direct_conv1d, direct_grad_input, gather, gather_grad_weight,
-                                   direct_grad_weight, col2im, phase_weight)}
+                                   direct_grad_weight, col2im, col2im_phases, phase_weight)}

@@ -152,14 +152,16 @@ def _conv1d_costs(x_shape, w_shape, out_length, stride, padding, dilation, share
 
 
 @functools.lru_cache(maxsize=512)
-def _grad_input_costs(g_shape, w_shape, length, stride, padding, dilation, groups):
+def _grad_input_costs(g_shape, w_shape, length, stride, padding, dilation, groups, compiled=False):
+    """``compiled``: the gemm route's col2im is numba's col2im_phases (one read of the columns)."""
     n, c_out, out_length = g_shape
     _, c_group, k = w_shape
     shifts = len({q for _, q, _ in _taps(k, stride, padding, dilation)})
     weight, short, long = c_out * c_group * k, n * c_out * out_length, n * groups * c_group * length
     cols = n * groups * c_group * k * out_length
+    gemm = 2 * cols + long + short if compiled else 4 * cols + long
     return {"polyphase": _SETUP["polyphase"] + 2 * weight + 2 * shifts * short + 3 * long,
-            "gemm": _SETUP["gemm"] + 4 * cols + long}
+            "gemm": _SETUP["gemm"] + gemm}
 
 
 # fixed Python-side cost of each formulation, in the same units (about a nanosecond each)
@@ -617,7 +619,8 @@ def _grad_input_method(method, xp, g_shape, w_shape, length, stride, padding, di
     c_out, c_group, k = w_shape
     if _gathers(method, xp, (c_out // groups) * _taps_per_phase(k, stride, padding, dilation)):
         return "direct"
-    costs = _grad_input_costs(tuple(g_shape), tuple(w_shape), length, stride, padding, dilation, groups)
+    compiled = _compiles_col2im(xp, g_shape, w_shape, groups)
+    costs = _grad_input_costs(tuple(g_shape), tuple(w_shape), length, stride, padding, dilation, groups, compiled)
     return _choose(method, c_out // groups, c_group, costs)
 
 
@@ -795,6 +798,26 @@ def _grad_input_gemm(grad_out, w, length, stride, padding, dilation, groups, bia
         if bias is not None:
             out += bias.reshape(1, -1, 1)
         return out
+    if _compiles_col2im(xp, grad_out.shape, w.shape, groups):
+        # one GEMM over (sample, position) columns per chunk of samples, then a compiled col2im that
+        # sums each output row's taps per phase and interleaves once (the weight is used as stored)
+        compiled = _compiled_fn(xp, "col2im_phases")
+        out = xp.empty((n, c_in, length), dtype=grad_out.dtype)
+        bias_arg, has_bias = _bias_arg(xp, bias, c_in, grad_out.dtype)
+        _, _, _, tap_phase, shifts = _gather_plan(xp, k, stride, padding, dilation, True)
+        tap_shift = -shifts
+        step = max(1, WORKSPACE_BYTES // (grad_out.dtype.itemsize * c_in * k * out_length))
+        for n0 in range(0, n, step):
+            n1 = min(n, n0 + step)
+            g = _scratch(xp, (groups, o_group, n1 - n0, out_length), grad_out.dtype, "shifted")
+            _assign(xp, g, grad_out[n0:n1].reshape(n1 - n0, groups, o_group, out_length).transpose(1, 2, 0, 3))
+            cols = _matmul(xp, weight, g.reshape(groups, o_group, -1), "res")
+            cols = cols.reshape(groups, c_group, k, n1 - n0, out_length)
+            rows = (n1 - n0) * c_in
+            bounds = [rows * i // _WORKERS for i in range(_WORKERS + 1)]
+            _run(lambda a, b: compiled(cols, bias_arg, has_bias, out[n0:n1], stride, tap_phase, tap_shift, a, b),
+                 [(a, b) for a, b in zip(bounds[:-1], bounds[1:]) if b > a], xp)
+        return out
     compiled = _compiled_fn(xp, "col2im") if k <= COMPILED_COL2IM_MAX_TAPS else None
     if compiled is not None:
         # one compiled pass per chunk scatters every tap straight into the output rows (no zero fill, no trim)
@@ -829,6 +852,15 @@ def _grad_input_gemm(grad_out, w, length, stride, padding, dilation, groups, bia
     if coarse * stride != length:
         out = xp.ascontiguousarray(out[:, :, :length])
     return out
+
+
+def _compiles_col2im(xp, g_shape, w_shape, groups):
+    """Whether the gemm transposed forward runs numba's col2im_phases: compiled here and one
+    sample's columns fit the workspace (its chunks are whole samples)."""
+    n, c_out, out_length = g_shape
+    _, c_group, k = w_shape
+    per_sample = 4 * groups * c_group * k * out_length  # float32 bytes; float64 chunks twice as often
+    return per_sample <= WORKSPACE_BYTES and _compiled_fn(xp, "col2im_phases") is not None
 
 
 TINY_SCATTER = 1 << 14

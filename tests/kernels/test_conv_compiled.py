@@ -132,3 +132,28 @@ def test_the_compiled_phase_weight_is_numpys_layout(rng, k, s, p, d, groups):
     with kernels.formulation(None, compiled=False):
         expected = kernels._phase_weight(np, w, groups, taps, s, shifts)
     np.testing.assert_array_equal(got, expected)
+
+
+@pytest.mark.parametrize("samples_per_chunk", [1, 2, None])
+@pytest.mark.parametrize("n, c_in, c_out, k, s, p, d, groups, length", [
+    (3, 4, 6, 4, 2, 1, 1, 1, 200),     # seq-decoder-like
+    (2, 6, 4, 16, 8, 4, 1, 2, 400),    # hifigan-like, grouped
+    (2, 3, 5, 5, 3, 7, 2, 1, 200),     # dilated, wide padding
+    (2, 2, 2, 3, 5, 0, 1, 1, 300),     # stride above kernel: phases no tap writes
+])
+def test_the_compiled_col2im_of_the_gemm_route_matches_the_definition(
+        rng, monkeypatch, samples_per_chunk, n, c_in, c_out, k, s, p, d, groups, length):
+    """Past the tiny-call scatter matrix, gemm's transposed forward runs one GEMM per chunk of whole
+    samples and numba's col2im_phases; chunks of 1 and 2 samples must agree with the whole batch."""
+    l_out = out_length(length, k, s, p, d)
+    assert k * l_out * length > kernels.TINY_SCATTER
+    y = rng.standard_normal((n, c_out, l_out))
+    w = rng.standard_normal((c_out, c_in // groups, k))
+    b = rng.standard_normal(c_in)
+    if samples_per_chunk is not None:
+        monkeypatch.setattr(kernels, "WORKSPACE_BYTES", samples_per_chunk * 8 * c_in * k * l_out)
+    assert kernels._compiles_col2im(np, y.shape, w.shape, groups)
+    with kernels.formulation("gemm"):
+        got = kernels.conv1d_grad_input(y, w, length, s, p, d, groups, bias=b)
+    np.testing.assert_allclose(got, naive_conv_transpose1d(y, w, length, s, p, d, groups) + b[:, None],
+                               rtol=1e-10, atol=1e-10)
