@@ -242,7 +242,8 @@ def machine_info(torch):
     if _compiled.AVAILABLE:
         import numba
 
-        info["compiled kernels"] = f"numba {numba.__version__} (the .[fast] extra: depthwise direct paths, short col2im)"
+        info["compiled kernels"] = (f"numba {numba.__version__} (the .[fast] extra: gather kernels for narrow layers, "
+                                    "depthwise loops, col2im, weight rearrangement)")
     else:
         info["compiled kernels"] = "off (pure NumPy: numba not installed or LUCID_NO_NUMBA=1)"
     if torch is not None:
@@ -342,29 +343,38 @@ NOTES = """
   kernels' reused scratch buffers dropped first, so it is what a first call needs.
 - The formulation column is what `method="auto"` picks: forward (`conv1d_grad_input`) and the
   backward pair (`conv1d_and_grad_weight`, which shares one im2col of the incoming gradient
-  between the input and weight gradients). Depthwise layers use "direct".
+  between the input and weight gradients). "direct" is a compiled loop: numba's gather
+  kernels for narrow dense layers, per-tap loops for depthwise ones.
 
 ## Why the speed targets are not met
 
 - PyTorch's oneDNN kernels run the GEMM-heavy shapes close to this machine's SGEMM rate:
-  their time is 1.1-1.9x the GEMM floor, so even a NumPy implementation with no overhead
-  at all could be at most that much faster there. A 1.3x geometric mean over the suite would
-  need next to zero overhead on every shape; NumPy cannot fuse the data movement into the
-  GEMM the way oneDNN does.
-- Around each GEMM lucid pays separate NumPy passes at about 1 ns per element: the weight
-  rearrangement on every call (the (C_in, C_out, K) layout has unit stride only along K, and
-  every GEMM operand needs one), the interleave of output phases, and in the backward an
-  im2col of the output-sized incoming gradient. The forward of the GEMM-heavy shapes is
-  within 0.7-1.05x of PyTorch; the backward does two full GEMMs plus that im2col.
-- seq-decoder, dilated and depthwise are memory- or overhead-bound: their GEMM floor is well
-  under a millisecond to a few, and every pass over the data is its own NumPy call, while
-  PyTorch makes one fused pass on two threads. The optional numba kernels (`.[fast]`, see
-  "compiled kernels" above) fuse the depthwise passes: with them depthwise wins both ways;
-  with pure NumPy it measured about 1.0x forward and 0.7x forward+backward.
-- Next steps, in expected order of payoff: a compiled helper (numba, where it installs from
-  wheels) for the interleave, im2col and depthwise passes; reusing the rearranged weight
-  across calls while it is unchanged (inference, gradient accumulation); a Winograd-style
-  reduction of the two taps per phase of HiFi-GAN-like layers (1.33x fewer GEMM FLOPs).
+  their time is 1.1-1.9x the GEMM floor, so even an implementation with no overhead at all
+  around NumPy's GEMMs could be at most that much faster there. lucid's GEMMs run at that
+  floor's rate; what it adds on top are separate passes over the data (the transposed input,
+  the col2im or phase interleave, the backward's im2col), each a NumPy or numba call.
+- The formulation column says which kernel runs. "direct" on a dense layer is the numba
+  gather kernel (`.[fast]`): each output sums at most 384 products there (seq-decoder: 32
+  channels x 2 taps, dilated: 64 x 3), a GEMM that thin runs far below the SGEMM rate, and
+  the gather accumulates 4 output channels at a time over cache-resident rows instead, in
+  the forward, the input gradient and the weight gradient alike. Without numba those shapes
+  fall back to the GEMM formulations (about 0.5x and 0.9x PyTorch forward).
+- hifigan-up1, hifigan-up2, oobleck and istft-like are within 0.75-1.2x of PyTorch both ways;
+  the rest of the gap is the pass around the GEMM (hifigan-up2's 16 MB output is written
+  twice: once as GEMM result, once interleaved).
+- seq-decoder's calls take about 1 ms, where the noise of this shared VM is largest: in
+  isolated runs (200 back-to-back calls) its forward measured 0.9-1.0 ms against PyTorch's
+  0.7-1.0 ms, in the 30 ms blocks above it often comes out slower.
+- Tried and dropped (measured below the bar): Winograd's F(2, 2) on the two-tap phase
+  families of hifigan-up1/up2 (the GEMMs lost 4 of 25 ms but the input differences and the
+  extra output pass cost as much again); numba versions of the polyphase interleave and of
+  im2col; numba's own parallel loops for the gather kernels (its OpenMP workers spin after a
+  loop and slowed the next GEMMs 2-4x, so the kernels run serially per job range on lucid's
+  thread pool).
+- Next steps, in expected order of payoff: fuse the backward pair of the gather kernels so
+  the incoming gradient's phase window is built once; a register-blocked 8-output gather
+  micro-kernel (the 4x4 one reaches about 60% of a core's FMA peak); fuse the output
+  interleave of the polyphase route into a compiled pass.
 """
 
 

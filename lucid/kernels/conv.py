@@ -560,6 +560,8 @@ def conv1d_grad_input(grad_out, w, length, stride, padding, dilation, groups, *,
 # numba's gather kernel beat both GEMM formulations, and PyTorch, wherever each output sums few
 # products (seq-decoder-like layers: 1.2-2x), tied at 256 and lost from about 512 (hifigan-up1/up2)
 GATHER_MAX_CONTRACTION = 384
+GATHER_RANGES_PER_WORKER = 4
+GATHER_RANGE_PRODUCTS = 1 << 24  # about half a millisecond of one core
 GATHER_BLOCK = 512  # coarse positions per job of the gather kernel: its accumulators and inputs stay in L1
 
 
@@ -576,7 +578,7 @@ def _gather(xp, x, wt, bias, length, transposed, stride, padding, dilation):
     args = (xp.ascontiguousarray(x), xp.ascontiguousarray(wt, dtype=x.dtype), bias_arg, has_bias, out) + plan
     compiled = _compiled_fn(xp, "gather")
     _run(lambda first, last: compiled(*args, GATHER_BLOCK, first, last),
-         _job_ranges(n * groups, -(-length // plan[1])), xp)
+         _job_ranges(n * groups, -(-length // plan[1]), out.size * wt.shape[2] * k // plan[1]), xp)
     return out
 
 
@@ -590,18 +592,21 @@ def _gather_plan(xp, kernel_size, stride, padding, dilation, transposed):
     return (1, stride, zeros, phases, -shifts) if transposed else (stride, 1, phases, zeros, shifts)
 
 
-def _job_ranges(rows, positions):
-    """(first, last) ranges of the gather kernels' (sample·group, position block) jobs, one per worker."""
+def _job_ranges(rows, positions, products):
+    """(first, last) ranges of the gather kernels' (sample·group, position block) jobs: one per
+    worker, or up to GATHER_RANGES_PER_WORKER per worker when the call's ``products`` (multiply-adds)
+    pay for the hand-offs, so that a core slowed by another process does not hold the call back."""
     jobs = rows * -(-positions // GATHER_BLOCK)
-    bounds = [jobs * i // _WORKERS for i in range(_WORKERS + 1)]
+    parts = min(jobs, max(_WORKERS, min(GATHER_RANGES_PER_WORKER * _WORKERS, products // GATHER_RANGE_PRODUCTS)))
+    bounds = [jobs * i // parts for i in range(parts + 1)]
     return [(a, b) for a, b in zip(bounds[:-1], bounds[1:]) if b > a]
 
 
 def _gather_grad_weight(xp, x, grad_out, kernel_size, stride, padding, dilation, groups):
-    """conv1d_grad_weight by numba's gather_grad_weight: one partial sum per worker, added at the end."""
+    """conv1d_grad_weight by numba's gather_grad_weight: one partial sum per job range, added at the end."""
     n, c_in, _ = x.shape
     _, c_out, out_length = grad_out.shape
-    ranges = _job_ranges(n * groups, out_length)
+    ranges = _job_ranges(n * groups, out_length, grad_out.size * (c_in // groups) * kernel_size)
     parts = xp.zeros((len(ranges), groups, c_out // groups, c_in // groups, kernel_size), dtype=x.dtype)
     args = (xp.ascontiguousarray(x), xp.ascontiguousarray(grad_out, dtype=x.dtype))
     _, _, tap_in, _, tap_shift = _gather_plan(xp, kernel_size, stride, padding, dilation, False)
