@@ -24,12 +24,16 @@ the same FLOPs and differ in the memory traffic around the GEMMs:
     shift). Its buffer is K/s times the long signal, so it wins when the weight is large
     next to the signal (few positions, many channels).
 ``"direct"``
-    A multiply-add per tap on the arrays themselves, for depthwise layers, where a GEMM
-    would contract over one element; cache-sized (batch, group) blocks run on a thread pool.
+    No GEMM: multiply-adds on the arrays themselves. For depthwise layers, where a GEMM would
+    contract over one element, a multiply-add per tap on cache-sized (batch, group) blocks;
+    with numba, dense layers run its gather kernels (:func:`_gather`): per (sample, group,
+    position block), the window of the input split into its stride phases, accumulated 4
+    output channels at a time.
 
-"auto" picks direct for depthwise layers, else whichever of polyphase and gemm moves fewer
-elements by a rough traffic estimate (``_conv1d_costs``/``_grad_input_costs``); the weight
-gradient uses gemm. ``conv1d_and_grad_weight`` is a transposed convolution's backward:
+"auto" picks direct for depthwise layers, and (with numba) for layers whose outputs each sum
+at most GATHER_MAX_CONTRACTION products, where a GEMM that thin runs far below BLAS speed;
+else whichever of polyphase and gemm moves fewer elements by a rough traffic estimate
+(``_conv1d_costs``/``_grad_input_costs``); the weight gradient uses gemm. ``conv1d_and_grad_weight`` is a transposed convolution's backward:
 input and weight gradients from one shared im2col.
 
 GEMMs batch over samples and groups through ``matmul`` broadcasting; with few positions per
@@ -46,9 +50,10 @@ Stride 1 (``_unit_stride``: long signals) skips the copies altogether: the polyp
 forward and the weight gradient run one GEMM per tap on views of the arrays themselves (a slice
 along the last axis is a BLAS operand), accumulating through a per-sample temporary.
 
-With numba installed (the ``fast`` extra), the direct kernels and the col2im of short-kernel
-(K <= 8) gemm transposed forwards run compiled loops from :mod:`._compiled` instead of their
-NumPy passes; ``LUCID_NO_NUMBA=1`` or ``formulation(None, compiled=False)`` keeps NumPy.
+With numba installed (the ``fast`` extra), the direct kernels, the col2im of the gemm transposed
+forward and the polyphase weight rearrangement run compiled loops from :mod:`._compiled`
+instead of their NumPy passes; ``LUCID_NO_NUMBA=1`` or ``formulation(None, compiled=False)``
+keeps NumPy.
 """
 
 import collections
