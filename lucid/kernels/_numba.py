@@ -284,10 +284,15 @@ def gather(x, wt, bias, has_bias, out, in_phases, out_phases, tap_in, tap_out, t
                 t0 = m0 * out_phases + r
                 count = min(size, (length - t0 + out_phases - 1) // out_phases)
                 for u in range(no):
-                    dst = out[b, grp * o_group + o0 + u]
+                    if count <= 0:
+                        break
+                    dst = out[b, grp * o_group + o0 + u, t0:]
                     src = acc[u]
+                    if out_phases == 1:  # conv1d: a contiguous copy
+                        dst[:count] = src[:count]
+                        continue
                     for i in range(count):
-                        dst[t0 + i * out_phases] = src[i]
+                        dst[i * out_phases] = src[i]
 
 
 # serial: it runs right after a GEMM, while OpenBLAS's threads still spin on the cores, and
