@@ -143,6 +143,9 @@ def _phase_window(x, first_channel, channels, phases, start, width):
         for c in range(channels):
             src = x[first_channel + c]
             dst = rows[a * channels + c]
+            if phases == 1:  # a contiguous copy
+                dst[j_lo:j_hi] = src[start + j_lo : start + j_hi]
+                continue
             for j in range(j_lo, j_hi):
                 dst[j] = src[(start + j) * phases + a]
     return rows
