@@ -375,8 +375,8 @@ NOTES = """
   the rest of the gap is the pass around the GEMM (hifigan-up2's 16 MB output is written
   twice: once as GEMM result, once interleaved).
 - seq-decoder and dilated forward+backward are the shortfall: their backward is two gather
-  passes (input and weight gradient) whose 4x4-blocked loops reach 50-70% of a core's FMA
-  peak (measured serially: 23-35 GFMA/s of about 48), while PyTorch's backward of dilated runs
+  passes (input and weight gradient) whose 4x4-blocked loops reach 50-75% of a core's FMA
+  peak (measured serially: 24-37 GFMA/s of about 48), while PyTorch's backward of dilated runs
   its 806M multiply-adds at about 75% of the two cores' peak. A GEMM-based backward measured
   the same or slower on both shapes.
 - seq-decoder's calls take about 1 ms, where the noise of this shared VM is largest: across

@@ -568,6 +568,7 @@ GATHER_MAX_CONTRACTION = 384
 GATHER_RANGES_PER_WORKER = 4
 GATHER_RANGE_PRODUCTS = 1 << 24  # about half a millisecond of one core
 GATHER_BLOCK = 512  # coarse positions per job of the gather kernel: its accumulators and inputs stay in L1
+GATHER_DOT_WINDOW_BYTES = 512 << 10  # the weight gradient's input window per job (L2-sized)
 
 
 def _gather(xp, x, wt, bias, length, transposed, stride, padding, dilation):
@@ -597,11 +598,11 @@ def _gather_plan(xp, kernel_size, stride, padding, dilation, transposed):
     return (1, stride, zeros, phases, -shifts) if transposed else (stride, 1, phases, zeros, shifts)
 
 
-def _job_ranges(rows, positions, products):
+def _job_ranges(rows, positions, products, block=None):
     """(first, last) ranges of the gather kernels' (sample·group, position block) jobs: one per
     worker, or up to GATHER_RANGES_PER_WORKER per worker when the call's ``products`` (multiply-adds)
     pay for the hand-offs, so that a core slowed by another process does not hold the call back."""
-    jobs = rows * -(-positions // GATHER_BLOCK)
+    jobs = rows * -(-positions // (block or GATHER_BLOCK))
     parts = min(jobs, max(_WORKERS, min(GATHER_RANGES_PER_WORKER * _WORKERS, products // GATHER_RANGE_PRODUCTS)))
     bounds = [jobs * i // parts for i in range(parts + 1)]
     return [(a, b) for a, b in zip(bounds[:-1], bounds[1:]) if b > a]
@@ -611,12 +612,16 @@ def _gather_grad_weight(xp, x, grad_out, kernel_size, stride, padding, dilation,
     """conv1d_grad_weight by numba's gather_grad_weight: one partial sum per job range, added at the end."""
     n, c_in, _ = x.shape
     _, c_out, out_length = grad_out.shape
-    ranges = _job_ranges(n * groups, out_length, grad_out.size * (c_in // groups) * kernel_size)
+    # longer blocks than the other gather kernels: each 4x4 block of dot products ends in 16
+    # horizontal sums, which 512 positions did not amortise (dilated: 25 -> 37 GFMA/s at 2048)
+    window_bytes = x.dtype.itemsize * stride * (c_in // groups)
+    block = min(4 * GATHER_BLOCK, max(GATHER_BLOCK, GATHER_DOT_WINDOW_BYTES // window_bytes))
+    ranges = _job_ranges(n * groups, out_length, grad_out.size * (c_in // groups) * kernel_size, block)
     parts = xp.zeros((len(ranges), groups, c_out // groups, c_in // groups, kernel_size), dtype=x.dtype)
     args = (xp.ascontiguousarray(x), xp.ascontiguousarray(grad_out, dtype=x.dtype))
     _, _, tap_in, _, tap_shift = _gather_plan(xp, kernel_size, stride, padding, dilation, False)
     compiled = _compiled_fn(xp, "gather_grad_weight")
-    _run(lambda i, first, last: compiled(*args, parts[i], stride, tap_in, tap_shift, GATHER_BLOCK, first, last),
+    _run(lambda i, first, last: compiled(*args, parts[i], stride, tap_in, tap_shift, block, first, last),
          [(i, a, b) for i, (a, b) in enumerate(ranges)], xp)
     out = xp.empty((c_out, c_in // groups, kernel_size), dtype=x.dtype)
     parts.sum(axis=0, out=out.reshape(parts.shape[1:]))
