@@ -382,8 +382,11 @@ NOTES = """
 - seq-decoder's calls take about 1 ms, where the noise of this shared VM is largest: across
   full runs of this benchmark on the same code its forward came out between 0.7x and 1.1x.
 - The tiny call is Python overhead spread over the layer, functional, op and kernel levels
-  (about 25 µs warm against PyTorch's 13 µs); its ratio moved between 1.2x and 2.2x from one
+  (about 25 µs warm against PyTorch's 13 µs); its ratio moved between 1.0x and 2.2x from one
   full run to the next on the same code.
+- oobleck's forward is one GEMM whose 168 MB weight is read once for only 64 columns, so it
+  runs at the memory's speed, which other tenants of the machine share: its "% SGEMM" moved
+  between 57% and 67% from run to run (PyTorch's time moves with it).
 - Tried and dropped (measured below the bar): Winograd's F(2, 2) on the two-tap phase
   families of hifigan-up1/up2 (the GEMMs lost 4 of 25 ms but the input differences and the
   extra output pass cost as much again); numba versions of the polyphase interleave and of
