@@ -371,9 +371,9 @@ NOTES = """
   the gather accumulates 4 output channels at a time over cache-resident rows instead, in
   the forward, the input gradient and the weight gradient alike. Without numba those shapes
   fall back to the GEMM formulations (about 0.5x and 0.9x PyTorch forward).
-- hifigan-up1, hifigan-up2, oobleck and istft-like are within 0.75-1.2x of PyTorch both ways;
-  the rest of the gap is the pass around the GEMM (hifigan-up2's 16 MB output is written
-  twice: once as GEMM result, once interleaved).
+- hifigan-up1, hifigan-up2, oobleck and istft-like came out between 0.8x and 1.25x of
+  PyTorch both ways in every full run; the rest of the gap is the pass around the GEMM
+  (hifigan-up2's 16 MB output is written twice: once as GEMM result, once interleaved).
 - seq-decoder and dilated forward+backward are the shortfall: their backward is two gather
   passes (input and weight gradient) whose 4x4-blocked loops reach 50-75% of a core's FMA
   peak (measured serially: 24-37 GFMA/s of about 48), while PyTorch's backward of dilated runs
