@@ -212,7 +212,7 @@ def _dot(short, m0, rows, offset, n):
 def gather_grad_weight(x, g, gw, stride, tap_in, tap_shift, block, first, last):
     # conv1d's weight gradient: gw[grp, o, c, k] += the sum over samples and positions l of
     # g[n, grp·O_g + o, l] · x[n, grp·C_g + c, (l + tap_shift[k])·s + tap_in[k]], with the jobs of gather
-    # (sample, group, block of l) and the same phase-split window of x; ``gw`` is this worker's partial sum.
+    # (sample, group, block of l) and the same phase-split window of x; ``gw`` is this job range's partial sum.
     groups, o_group, c_group, k = gw.shape
     out_length = g.shape[2]
     lo_shift = tap_shift.min()

@@ -33,8 +33,9 @@ the same FLOPs and differ in the memory traffic around the GEMMs:
 "auto" picks direct for depthwise layers, and (with numba) for layers whose outputs each sum
 at most GATHER_MAX_CONTRACTION products, where a GEMM that thin runs far below BLAS speed;
 else whichever of polyphase and gemm moves fewer elements by a rough traffic estimate
-(``_conv1d_costs``/``_grad_input_costs``); the weight gradient uses gemm. ``conv1d_and_grad_weight`` is a transposed convolution's backward:
-input and weight gradients from one shared im2col.
+(``_conv1d_costs``/``_grad_input_costs``); the weight gradient uses gemm.
+``conv1d_and_grad_weight`` is a transposed convolution's backward: input and weight gradients
+from one shared im2col.
 
 GEMMs batch over samples and groups through ``matmul`` broadcasting; with few positions per
 sample they instead take (batch, position) as one column axis, as the polyphase transposed
@@ -108,14 +109,12 @@ def _bias_arg(xp, bias, size, dtype):
 def auto_method(kernel, a_shape, w_shape, stride, padding, dilation, groups, length=None):
     """The formulation ``method="auto"`` runs for ``kernel`` ("conv1d", "conv1d_grad_input" with
     the input ``length``, or "conv1d_and_grad_weight") on arrays of these shapes."""
+    import numpy  # the shapes are of NumPy arrays: "auto" may take the compiled kernels
+
     c_out, c_group, k = w_shape
     if kernel == "conv1d_grad_input":
-        import numpy
-
         return _grad_input_method(None, numpy, tuple(a_shape), tuple(w_shape), length, stride, padding, dilation,
                                   groups)
-    import numpy
-
     out_length = conv1d_output_length(a_shape[-1], k, stride, padding, dilation)
     costs = _conv1d_costs(tuple(a_shape), tuple(w_shape), out_length, stride, padding, dilation,
                           kernel == "conv1d_and_grad_weight")
@@ -127,6 +126,12 @@ def conv1d_output_length(length, kernel_size, stride, padding, dilation):
     return (length + 2 * padding - dilation * (kernel_size - 1) - 1) // stride + 1
 
 
+def _depthwise(c_group, c_out_group):
+    """Nothing to contract over: per-tap multiply-adds (direct) beat GEMMs, and the compiled
+    depthwise loops beat the gather kernels' blocks of 4 channels."""
+    return c_group * c_out_group <= 2
+
+
 def _choose(method, c_group, c_out_group, costs=None):
     """The formulation to run: the forced one, else by shape.
 
@@ -136,8 +141,8 @@ def _choose(method, c_group, c_out_group, costs=None):
     """
     method = method or _forced[0] or "auto"
     if method == "auto":
-        if c_group * c_out_group <= 2:
-            return "direct"  # depthwise: nothing to contract over, per-tap multiply-adds beat tiny GEMMs
+        if _depthwise(c_group, c_out_group):
+            return "direct"
         if costs is None:
             return "gemm"
         return min(("polyphase", "gemm"), key=costs.__getitem__)
@@ -299,8 +304,7 @@ def _phase_weight(xp, w, groups, taps, stride, shifts):
         covered = xp.zeros((len(shifts), stride), dtype=bool)
         covered[tap_shift, tap_phase] = True
         args = (xp.ascontiguousarray(w), out, tap_shift, tap_phase, covered)
-        bounds = [c_out * i // _WORKERS for i in range(_WORKERS + 1)]
-        _run(lambda a, b: compiled(*args, a, b), [(a, b) for a, b in zip(bounds[:-1], bounds[1:]) if b > a], xp)
+        _run(lambda a, b: compiled(*args, a, b), _ranges(c_out, _WORKERS), xp)
         return out
     first = taps[0]
     start = first[1] * stride + first[2] - first[0]  # long-signal offset of k = 0, minus shifts[0]·s
@@ -412,9 +416,16 @@ def _split(fn, size, nbytes, xp):
     if size < 2 or nbytes < PARALLEL_BYTES:
         fn(0, size)
         return
-    parts = min(size, _WORKERS)
+    _run(fn, _ranges(size, _WORKERS), xp)
+
+
+def _ranges(size, parts):
+    """range(size) cut into at most ``parts`` consecutive non-empty (start, stop) pieces of near-equal length."""
+    parts = min(size, parts)
+    if parts < 1:
+        return []
     bounds = [size * i // parts for i in range(parts + 1)]
-    _run(fn, list(zip(bounds[:-1], bounds[1:])), xp)
+    return list(zip(bounds[:-1], bounds[1:]))
 
 
 # ------------------------------------------------------------------------------ conv1d
@@ -514,7 +525,7 @@ def _conv1d_direct(x, w, out_length, stride, padding, dilation, groups, bias):
     xp = get_array_module(x)
     n, c_in, length = x.shape
     c_out, c_group, k = w.shape
-    if c_group * (c_out // groups) > 2 and _compiled_fn(xp, "gather") is not None:
+    if not _depthwise(c_group, c_out // groups) and _compiled_fn(xp, "gather") is not None:
         # y[., o, l] sums w[o, c, k] x[., c, (l + q_k)·s + r_k] over every tap: phase r_k of x, shifted by q_k
         return _gather(xp, x, w.reshape(groups, c_out // groups, c_group, k), bias, out_length, False, stride,
                        padding, dilation)
@@ -603,9 +614,7 @@ def _job_ranges(rows, positions, products, block=None):
     worker, or up to GATHER_RANGES_PER_WORKER per worker when the call's ``products`` (multiply-adds)
     pay for the hand-offs, so that a core slowed by another process does not hold the call back."""
     jobs = rows * -(-positions // (block or GATHER_BLOCK))
-    parts = min(jobs, max(_WORKERS, min(GATHER_RANGES_PER_WORKER * _WORKERS, products // GATHER_RANGE_PRODUCTS)))
-    bounds = [jobs * i // parts for i in range(parts + 1)]
-    return [(a, b) for a, b in zip(bounds[:-1], bounds[1:]) if b > a]
+    return _ranges(jobs, max(_WORKERS, min(GATHER_RANGES_PER_WORKER * _WORKERS, products // GATHER_RANGE_PRODUCTS)))
 
 
 def _gather_grad_weight(xp, x, grad_out, kernel_size, stride, padding, dilation, groups):
@@ -828,10 +837,8 @@ def _grad_input_gemm(grad_out, w, length, stride, padding, dilation, groups, bia
             _assign(xp, g, grad_out[n0:n1].reshape(n1 - n0, groups, o_group, out_length).transpose(1, 2, 0, 3))
             cols = _matmul(xp, weight, g.reshape(groups, o_group, -1), "res")
             cols = cols.reshape(groups, c_group, k, n1 - n0, out_length)
-            rows = (n1 - n0) * c_in
-            bounds = [rows * i // _WORKERS for i in range(_WORKERS + 1)]
             _run(lambda a, b: compiled(cols, bias_arg, has_bias, out[n0:n1], stride, tap_phase, tap_shift, a, b),
-                 [(a, b) for a, b in zip(bounds[:-1], bounds[1:]) if b > a], xp)
+                 _ranges((n1 - n0) * c_in, _WORKERS), xp)
         return out
     compiled = _compiled_fn(xp, "col2im") if k <= COMPILED_COL2IM_MAX_TAPS else None
     if compiled is not None:
@@ -923,7 +930,7 @@ def _grad_input_direct(grad_out, w, length, stride, padding, dilation, groups, b
     n, c_out, out_length = grad_out.shape
     _, c_group, k = w.shape
     o_group = c_out // groups
-    if c_group * o_group > 2 and _compiled_fn(xp, "gather") is not None:
+    if not _depthwise(c_group, o_group) and _compiled_fn(xp, "gather") is not None:
         # out[., c, m·s + r] sums w[o, c, k] grad_out[., o, m - q_k] over the taps k with r_k = r
         wt = w.reshape(groups, o_group, c_group, k).transpose(0, 2, 1, 3)  # (G, C_g, O_g, K)
         return _gather(xp, grad_out, wt, bias, length, True, stride, padding, dilation)
@@ -1048,7 +1055,7 @@ def _grad_weight_direct(x, grad_out, kernel_size, stride, padding, dilation, gro
     n, c_in, length = x.shape
     _, c_out, out_length = grad_out.shape
     c_group, o_group = c_in // groups, c_out // groups
-    if c_group * o_group > 2 and _compiled_fn(xp, "gather_grad_weight") is not None:
+    if not _depthwise(c_group, o_group) and _compiled_fn(xp, "gather_grad_weight") is not None:
         return _gather_grad_weight(xp, x, grad_out, kernel_size, stride, padding, dilation, groups)
     compiled = _compiled_fn(xp, "direct_grad_weight")  # depthwise: compiled per-tap dot products
     if compiled is not None:
