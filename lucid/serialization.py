@@ -150,11 +150,11 @@ def _encode(value, keys, arrays, active):
 def _tensor_array(value, where):
     from .nn.state_dict import as_array
 
-    if isinstance(value, Tensor) and value.data is None:
+    if isinstance(value, Tensor) and value._array is None:
         raise TypeError(f"cannot save {where}: it is an uninitialized (lazy) parameter; run a forward pass "
                         "or load a state_dict first")
     try:
-        array = np.asarray(value.data) if isinstance(value, Tensor) else as_array(value)
+        array = np.asarray(value._array) if isinstance(value, Tensor) else as_array(value)
     except TypeError as error:
         raise TypeError(f"cannot save {where}: {error}") from None
     if array.dtype not in _SUPPORTED_DTYPES:

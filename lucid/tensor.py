@@ -27,8 +27,9 @@ class Tensor:
 
     def __init__(self, data, dtype=None, device=None, requires_grad=False):
         device = backend.to_device(device)
-        self.data = _to_array(data, dtype, device)
+        self._array = _to_array(data, dtype, device)
         self._device = device
+        self._version_box = [0]
         self._node = None
         self._requires_grad = False
         self._retains_grad = False
@@ -39,29 +40,63 @@ class Tensor:
     def _from_array(cls, array, device):
         """Wrap an array without copying or checking; the fast path for op results."""
         out = object.__new__(Tensor)
-        out.data = array
+        out._array = array
         out._device = device
+        out._version_box = [0]
         out._node = None
         out._requires_grad = False
         out._retains_grad = False
         out.grad = None
         return out
 
+    # ------------------------------------------------------ storage and version
+    @property
+    def data(self):
+        """A tensor sharing this one's array (and version counter), cut from the graph.
+
+        Writes through it change this tensor: ``p.data.normal_(0, 0.01)`` initialises a
+        Parameter without being recorded by autograd, as in PyTorch. Assigning a tensor or
+        array to ``.data`` swaps the values (shapes may differ) without touching the graph.
+        """
+        out = Tensor._from_array(self._array, self._device)
+        out._version_box = self._version_box
+        return out
+
+    @data.setter
+    def data(self, value):
+        if isinstance(value, Tensor):
+            self._array, self._device = value._array, value._device
+        else:
+            self._array = backend.array_module(self._device).asarray(value)
+        self._bump_version()
+
+    @property
+    def _version(self):
+        """How many in-place changes this tensor's values have seen (shared with ``.data``/``detach()``).
+
+        Autograd records it when an op keeps a tensor for backward; a backward that finds it
+        changed raises instead of computing a wrong gradient. Caches of derived arrays key on it.
+        """
+        return self._version_box[0]
+
+    def _bump_version(self):
+        self._version_box[0] += 1
+
     # ----------------------------------------------------------------- metadata
     @property
     def shape(self):
-        data = self.data
+        data = self._array
         if type(data) is np.ndarray:  # already a tuple of Python ints
             return data.shape
         return tuple(int(s) for s in data.shape)
 
     @property
     def ndim(self):
-        return self.data.ndim
+        return self._array.ndim
 
     @property
     def dtype(self):
-        return from_numpy_dtype(self.data.dtype)
+        return from_numpy_dtype(self._array.dtype)
 
     @property
     def device(self):
@@ -84,7 +119,7 @@ class Tensor:
         if value and not self.is_leaf:
             self._requires_grad = True
             return
-        if value and self.data.dtype.kind not in "fc":
+        if value and self._array.dtype.kind not in "fc":
             raise RuntimeError(f"only floating point tensors can require gradients, got dtype {self.dtype}")
         self._requires_grad = bool(value)
 
@@ -103,10 +138,10 @@ class Tensor:
         return self.ndim
 
     def numel(self):
-        return int(self.data.size)
+        return int(self._array.size)
 
     def is_floating_point(self):
-        return self.data.dtype.kind == "f"
+        return self._array.dtype.kind == "f"
 
     def __len__(self):
         if self.ndim == 0:
@@ -122,7 +157,7 @@ class Tensor:
             raise ShapeOnlyError(f"a meta tensor of shape {self.shape} has no values (it carries only shape and dtype)")
         if self._device.type != "cpu":
             raise TypeError(f"tensor is on {self._device}; call .cpu() first")
-        return self.data
+        return self._array
 
     def __array__(self, dtype=None, copy=None):
         array = self.numpy()
@@ -131,12 +166,12 @@ class Tensor:
         return array.copy() if copy else array
 
     def item(self):
-        if self.data.size != 1:
+        if self._array.size != 1:
             raise ValueError(f"item() needs a tensor with one element, got shape {self.shape}")
-        return self.data.reshape(()).item()
+        return self._array.reshape(()).item()
 
     def tolist(self):
-        return self.data.tolist()
+        return self._array.tolist()
 
     def __float__(self):
         return float(self.item())
@@ -145,18 +180,18 @@ class Tensor:
         return int(self.item())
 
     def __bool__(self):
-        if self.data.size != 1:
-            raise RuntimeError(f"truth value of a tensor with {self.data.size} elements is ambiguous")
+        if self._array.size != 1:
+            raise RuntimeError(f"truth value of a tensor with {self._array.size} elements is ambiguous")
         return bool(self.item())
 
     def __index__(self):
-        if self.data.dtype.kind not in "iu" or self.data.size != 1:
+        if self._array.dtype.kind not in "iu" or self._array.size != 1:
             raise TypeError("only integer tensors of one element can be used as an index")
         return int(self.item())
 
     def detach(self):
-        """A tensor sharing this data, cut from the graph."""
-        return Tensor._from_array(self.data, self._device)
+        """A tensor sharing this one's array and version counter, cut from the graph."""
+        return self.data
 
     def detach_(self):
         self._node = None
@@ -183,7 +218,7 @@ class Tensor:
         device = self._device if device is None else backend.to_device(device)
         if device != self._device:
             raise RuntimeError(f"moving tensors between devices is not supported yet ({self._device} -> {device})")
-        if dtype is None or to_dtype(dtype).numpy == self.data.dtype:
+        if dtype is None or to_dtype(dtype).numpy == self._array.dtype:
             return self.clone() if copy else self
         from .ops.shape import Cast
 
@@ -214,9 +249,9 @@ class Tensor:
     def __repr__(self):
         if self._device.type == "meta":
             return f"tensor(..., size={self.shape}, dtype={self.dtype}, device='meta')"
-        body = np.array2string(self.data, separator=", ", prefix="tensor(", precision=4)
+        body = np.array2string(self._array, separator=", ", prefix="tensor(", precision=4)
         extras = []
-        if self.data.dtype != get_default_dtype().numpy and self.data.dtype not in (np.int64, np.bool_):
+        if self._array.dtype != get_default_dtype().numpy and self._array.dtype not in (np.int64, np.bool_):
             extras.append(f"dtype={self.dtype}")
         if self._device.type != "cpu":
             extras.append(f"device='{self._device}'")
@@ -237,11 +272,11 @@ class Tensor:
         if not self._requires_grad:
             raise RuntimeError("tensor does not require grad and has no grad_fn; nothing to differentiate")
         if gradient is None:
-            if self.data.size != 1:
+            if self._array.size != 1:
                 raise RuntimeError(
                     f"backward() without a gradient needs a single-element tensor, got shape {self.shape}"
                 )
-            gradient = Tensor._from_array(np.ones_like(self.data), self._device)
+            gradient = Tensor._from_array(np.ones_like(self._array), self._device)
         else:
             gradient = _as_tensor_like(gradient, self)
             if gradient.shape != self.shape:
@@ -259,64 +294,74 @@ class Tensor:
 
     def zero_(self):
         self._check_inplace()
-        self.data[...] = 0
+        self._array[...] = 0
+        self._bump_version()
         return self
 
     def fill_(self, value):
         self._check_inplace()
-        self.data[...] = value
+        self._array[...] = value
+        self._bump_version()
         return self
 
     def copy_(self, source):
         """Copy values from ``source`` (broadcast to this shape) into this tensor's data."""
         self._check_inplace()
-        source = np.asarray(source.data if isinstance(source, Tensor) else source)
+        source = np.asarray(source._array if isinstance(source, Tensor) else source)
         try:
-            np.broadcast_to(source, self.data.shape)
+            np.broadcast_to(source, self._array.shape)
         except ValueError:
             raise RuntimeError(f"copy_: source of shape {source.shape} does not fit {self.shape}") from None
-        self.data[...] = source
+        self._array[...] = source
+        self._bump_version()
         return self
 
     def uniform_(self, low=0.0, high=1.0):
         from .random import generator
 
         self._check_inplace()
-        self.data[...] = generator().uniform(low, high, self.data.shape)
+        self._array[...] = generator().uniform(low, high, self._array.shape)
+        self._bump_version()
         return self
 
     def normal_(self, mean=0.0, std=1.0):
         from .random import generator
 
         self._check_inplace()
-        self.data[...] = generator().normal(mean, std, self.data.shape)
+        self._array[...] = generator().normal(mean, std, self._array.shape)
+        self._bump_version()
         return self
 
     def add_(self, other, alpha=1):
         self._check_inplace()
-        self.data += alpha * _raw(other)
+        self._array += alpha * _raw(other)
+        self._bump_version()
         return self
 
     def sub_(self, other, alpha=1):
         self._check_inplace()
-        self.data -= alpha * _raw(other)
+        self._array -= alpha * _raw(other)
+        self._bump_version()
         return self
 
     def mul_(self, other):
         self._check_inplace()
-        self.data *= _raw(other)
+        self._array *= _raw(other)
+        self._bump_version()
         return self
 
     def div_(self, other):
         self._check_inplace()
-        self.data /= _raw(other)
+        self._array /= _raw(other)
+        self._bump_version()
         return self
 
     def __setitem__(self, index, value):
         self._check_inplace()
         if self._node is not None:
             raise RuntimeError("in-place assignment into a tensor that is part of a graph is not supported")
-        self.data[_raw_index(index)] = _raw(value)
+        self._array[_raw_index(index)] = _raw(value)
+        self._bump_version()
 
     # -------------------------------------------------------------- arithmetic
     def _binary(self, function, other, reverse=False):
@@ -404,7 +449,7 @@ class Tensor:
 
     # comparisons produce bool tensors and are never recorded
     def _compare(self, other, compare):
-        return Tensor._from_array(compare(self.data, _raw(other)), self._device)
+        return Tensor._from_array(compare(self._array, _raw(other)), self._device)
 
     def __eq__(self, other):
         return self._compare(other, np.equal)
@@ -496,16 +541,16 @@ class Tensor:
         return Max.apply(self, axis=_axes(dim, self.ndim), keepdims=keepdim)
 
     def argmax(self, dim=None):
-        return Tensor._from_array(np.argmax(self.data, axis=dim), self._device)
+        return Tensor._from_array(np.argmax(self._array, axis=dim), self._device)
 
     # ----------------------------------------------------------------- shape
     def reshape(self, *shape):
         from .ops.shape import Reshape
 
         shape = _shape_args(shape)
-        target = _infer_size(shape, self.data.size)
-        if target is None or int(np.prod(target, dtype=np.int64)) != self.data.size:
-            raise RuntimeError(f"shape {tuple(shape)} is invalid for a tensor of {self.data.size} elements")
+        target = _infer_size(shape, self._array.size)
+        if target is None or int(np.prod(target, dtype=np.int64)) != self._array.size:
+            raise RuntimeError(f"shape {tuple(shape)} is invalid for a tensor of {self._array.size} elements")
         return Reshape.apply(self, shape=tuple(target))
 
     view = reshape
@@ -554,7 +599,7 @@ class Tensor:
         shape = _shape_args(shape)
         shape = tuple(s if s != -1 else self.shape[i - len(shape) + self.ndim] for i, s in enumerate(shape))
         try:
-            np.broadcast_shapes(self.data.shape, shape)
+            np.broadcast_shapes(self._array.shape, shape)
         except ValueError:
             raise RuntimeError(f"cannot expand shape {self.shape} to {shape}") from None
         return Expand.apply(self, shape=shape)
@@ -592,7 +637,7 @@ def _looks_like_device(arg):
 def _to_array(data, dtype, device):
     xp = backend.array_module(device)
     if isinstance(data, Tensor):
-        data = data.data
+        data = data._array
     if dtype is not None:
         return xp.array(data, dtype=to_dtype(dtype).numpy)
     array = xp.array(data)
@@ -606,7 +651,7 @@ def _to_array(data, dtype, device):
 
 
 def _raw(value):
-    return value.data if isinstance(value, Tensor) else value
+    return value._array if isinstance(value, Tensor) else value
 
 
 def _raw_index(index):
@@ -620,10 +665,10 @@ def _as_operand(value, like):
     if isinstance(value, Tensor):
         return value
     if isinstance(value, (bool, numbers.Number)):
-        if like.data.dtype.kind == "f" or isinstance(value, bool):
-            dtype = like.data.dtype
+        if like._array.dtype.kind == "f" or isinstance(value, bool):
+            dtype = like._array.dtype
         elif isinstance(value, numbers.Integral):
-            dtype = like.data.dtype
+            dtype = like._array.dtype
         else:
             dtype = get_default_dtype().numpy
         return Tensor._from_array(np.asarray(value, dtype=dtype), like.device)
@@ -632,20 +677,20 @@ def _as_operand(value, like):
 
 def _promote(a, b):
     """Bring two tensors to one dtype (float beats int; the wider float wins)."""
-    if a.data.dtype == b.data.dtype:
+    if a._array.dtype == b._array.dtype:
         return a, b
-    target = np.promote_types(a.data.dtype, b.data.dtype)
-    if target.kind == "f" and (a.data.dtype.kind != "f" or b.data.dtype.kind != "f"):
+    target = np.promote_types(a._array.dtype, b._array.dtype)
+    if target.kind == "f" and (a._array.dtype.kind != "f" or b._array.dtype.kind != "f"):
         # int with float: keep the float operand's dtype, as PyTorch does
-        target = a.data.dtype if a.data.dtype.kind == "f" else b.data.dtype
+        target = a._array.dtype if a._array.dtype.kind == "f" else b._array.dtype
     target = from_numpy_dtype(target).numpy
-    return (a if a.data.dtype == target else a.to(dtype=target)), (b if b.data.dtype == target else b.to(dtype=target))
+    return (a if a._array.dtype == target else a.to(dtype=target)), (b if b._array.dtype == target else b.to(dtype=target))
 
 
 def _as_tensor_like(value, like):
     if isinstance(value, Tensor):
         return value
-    return Tensor(np.asarray(value, dtype=like.data.dtype), device=like.device)
+    return Tensor(np.asarray(value, dtype=like._array.dtype), device=like.device)
 
 
 def _shape_args(args):

@@ -62,7 +62,7 @@ def test_integer_tensors_cannot_require_grad():
 def test_item_numpy_array_detach_and_repr():
     x = lucid.tensor([[1.5, 2.0]], requires_grad=True)
     assert x.ndim == 2 and x.numel() == 2 and len(x) == 1
-    assert np.asarray(x).tolist() == [[1.5, 2.0]] and x.numpy() is x.data
+    assert np.asarray(x).tolist() == [[1.5, 2.0]] and x.numpy() is x._array
     assert x[0, 0].item() == 1.5
     with pytest.raises(ValueError, match="one element"):
         x.item()

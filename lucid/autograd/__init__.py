@@ -23,7 +23,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
         if seed is None:
             if out.numel() != 1:
                 raise RuntimeError(f"grad_outputs is needed for an output of shape {out.shape}")
-            seed = Tensor._from_array(get_array_module(out.data).ones_like(out.data), out.device)
+            seed = Tensor._from_array(get_array_module(out._array).ones_like(out._array), out.device)
         seeds.append(seed)
     grads = run_backward(outputs, seeds, retain_graph=bool(retain_graph), create_graph=create_graph, inputs=inputs)
     for tensor, found in zip(inputs, grads):

@@ -35,7 +35,7 @@ def _topological_order(roots):
                     "Trying to backward through the graph a second time; "
                     "pass retain_graph=True to the first backward if you need to"
                 )
-            for parent in node.ctx.inputs:
+            for parent in node.ctx._inputs:
                 if parent.requires_grad and id(parent) not in seen:
                     stack.append((parent, False))
     return order
@@ -55,7 +55,7 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, inpu
     retain_graph = retain_graph or create_graph
     order = _topological_order(roots)
     grads = {}
-    handed_out = {id(grad.data) for grad in root_grads}
+    handed_out = {id(grad._array) for grad in root_grads}
     for root, grad in zip(roots, root_grads):
         _accumulate(grads, root, grad)
     wanted = {id(t) for t in inputs} if inputs is not None else None
@@ -79,11 +79,11 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, inpu
             input_grads = node.function.backward(ctx, grad)
             if not isinstance(input_grads, tuple):
                 input_grads = (input_grads,)
-            if len(input_grads) != len(ctx.inputs):
+            if len(input_grads) != len(ctx._inputs):
                 raise RuntimeError(
-                    f"{node.name} returned {len(input_grads)} gradients for {len(ctx.inputs)} inputs"
+                    f"{node.name} returned {len(input_grads)} gradients for {len(ctx._inputs)} inputs"
                 )
-            for parent, parent_grad in zip(ctx.inputs, input_grads):
+            for parent, parent_grad in zip(ctx._inputs, input_grads):
                 if parent_grad is not None and parent.requires_grad:
                     _accumulate(grads, parent, unbroadcast(parent_grad, parent.shape))
             if not retain_graph:
@@ -107,9 +107,9 @@ def _accumulate_leaf(tensor, grad, create_graph, handed_out):
     if tensor.grad is not None:
         tensor.grad = tensor.grad + grad
         return
-    array = grad.data
+    array = grad._array
     shared = id(array) in handed_out or getattr(array, "base", None) is not None
     if not create_graph and (shared or not array.flags.writeable):
         grad = grad.clone()
-    handed_out.add(id(grad.data))
+    handed_out.add(id(grad._array))
     tensor.grad = grad

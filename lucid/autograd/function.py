@@ -17,20 +17,45 @@ _META = to_device("meta")
 
 
 class Context:
-    """Per-call scratch space: inputs, output and whatever forward stores on it."""
+    """Per-call scratch space: inputs, output and whatever forward stores on it.
+
+    The inputs' and the output's versions are recorded at the call. A backward that reads
+    ``ctx.inputs`` or ``ctx.output`` after one of them was changed in place raises, as
+    PyTorch does for its saved tensors, instead of computing a gradient from the new values;
+    a backward that reads neither (an addition's) is unaffected.
+    """
 
     def __init__(self, inputs):
-        self.inputs = inputs
+        self._inputs = inputs
+        self._input_versions = tuple(t._version_box[0] for t in inputs)
         self._output = None
 
     @property
+    def inputs(self):
+        for t, version in zip(self._inputs, self._input_versions):
+            if t._version_box[0] != version:
+                _raise_modified(t, version)
+        return self._inputs
+
+    @property
     def needs_input_grad(self):
-        return tuple(t is not None and t.requires_grad for t in self.inputs)
+        return tuple(t is not None and t.requires_grad for t in self._inputs)
 
     @property
     def output(self):
         """The Tensor this call produced (held weakly to avoid a reference cycle)."""
-        return self._output()
+        out = self._output()
+        if out is not None and out._version_box[0] != self._output_version:
+            _raise_modified(out, self._output_version)
+        return out
+
+
+def _raise_modified(tensor, expected):
+    raise RuntimeError(
+        "one of the tensors needed for gradient computation has been modified by an in-place operation: "
+        f"a {tensor.dtype} tensor of shape {tuple(tensor.shape)} is at version {tensor._version_box[0]}; "
+        f"expected version {expected} instead"
+    )
 
 
 class Node:
@@ -61,6 +86,11 @@ class Function:
     def backward(ctx, grad_out):
         raise NotImplementedError
 
+    # True for ops whose result may be a view of their first input (reshape, permute, indexing):
+    # such a result shares the input's version counter, so an in-place change through either
+    # is seen by every graph that kept the other.
+    returns_view = False
+
     # Shape rule ``forward_meta(ctx, *arrays, **params)`` for shape-only ("meta") arrays. None:
     # ``forward`` itself runs on them, as it does wherever it is plain array code; Functions
     # with compiled kernels (the convolutions) give one.
@@ -80,14 +110,17 @@ class Function:
         from ..tensor import Tensor
 
         ctx = Context(inputs)
-        arrays = [t.data for t in inputs]
+        arrays = [t._array for t in inputs]
         if any(map(_meta.is_meta, arrays)):
             data, device = cls._forward_meta(ctx, arrays, params), _META
         else:
             data, device = cls.forward(ctx, *arrays, **params), inputs[0].device
         out = Tensor._from_array(data, device)
+        if cls.returns_view and getattr(data, "base", None) is not None:
+            out._version_box = inputs[0]._version_box
         if is_grad_enabled() and any(t.requires_grad for t in inputs):
             ctx._output = weakref.ref(out)
+            ctx._output_version = out._version_box[0]
             out._node = Node(cls, ctx)
             out._requires_grad = True
         return out

@@ -27,7 +27,7 @@ def gradcheck(func, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True
     if not checked:
         raise ValueError("gradcheck needs at least one input with requires_grad=True")
     for t in checked:
-        if t.data.dtype != np.float64:
+        if t._array.dtype != np.float64:
             raise TypeError(f"gradcheck needs float64 inputs for accuracy, got {t.dtype}")
     out = func(*inputs)
     rng = np.random.default_rng(0)
@@ -35,14 +35,14 @@ def gradcheck(func, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True
     for t in checked:
         t.grad = None
     out.backward(Tensor(probe, dtype="float64"))
-    analytic = [np.zeros(t.shape) if t.grad is None else t.grad.data.copy() for t in checked]
+    analytic = [np.zeros(t.shape) if t.grad is None else t.grad._array.copy() for t in checked]
 
     def objective():
         with no_grad():
-            return float(np.sum(func(*inputs).data * probe))
+            return float(np.sum(func(*inputs)._array * probe))
 
     for t, grad in zip(checked, analytic):
-        flat = t.data.reshape(-1)
+        flat = t._array.reshape(-1)
         numeric = np.empty(flat.size)
         for i in range(flat.size):
             saved = flat[i]

@@ -21,7 +21,7 @@ def _check_input(name, x, weight, n_spatial):
         raise TypeError(f"{name}: input must be floating point, got dtype {x.dtype}")
     if weight.ndim != n_spatial + 2:
         raise ValueError(f"{name}: weight must be {n_spatial + 2}-D, got shape {weight.shape}")
-    if x.data.dtype != weight.data.dtype:  # raw dtypes: the same test, without building lucid dtypes
+    if x._array.dtype != weight._array.dtype:  # raw dtypes: the same test, without building lucid dtypes
         raise TypeError(f"{name}: input dtype {x.dtype} and weight dtype {weight.dtype} must match")
 
 
@@ -32,7 +32,7 @@ def _check_bias(name, bias, out_channels, x):
         raise TypeError(f"{name}: bias must be a Tensor or None, got {type(bias).__name__}")
     if bias.shape != (out_channels,):
         raise ValueError(f"{name}: bias must have shape ({out_channels},), got {bias.shape}")
-    if bias.data.dtype != x.data.dtype:
+    if bias._array.dtype != x._array.dtype:
         raise TypeError(f"{name}: bias dtype {bias.dtype} must match input dtype {x.dtype}")
 
 

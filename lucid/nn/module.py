@@ -236,10 +236,10 @@ class Module:
     def _apply_move(self, dtype, device):
         """Convert this module's own parameters and buffers; lazy modules also record targets."""
         for tensor in list(self._parameters.values()) + list(self._buffers.values()):
-            if tensor is None or tensor.data is None:
+            if tensor is None or tensor._array is None:
                 continue
             if dtype is not None and tensor.is_floating_point():
-                tensor.data = tensor.data.astype(dtype.numpy, copy=False)
+                tensor._array = tensor._array.astype(dtype.numpy, copy=False)
                 if tensor.grad is not None:
                     tensor.grad = tensor.grad.to(dtype=dtype)
 

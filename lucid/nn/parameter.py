@@ -14,8 +14,8 @@ class Parameter(Tensor):
         if data is None:
             data = np.empty(0, dtype=np.float32)
         if isinstance(data, Tensor):
-            super().__init__(data.detach().data, device=data.device)
-            self.data = data.data
+            super().__init__(data.detach()._array, device=data.device)
+            self._array = data._array
         else:
             super().__init__(data)
         self.requires_grad = requires_grad
@@ -34,7 +34,7 @@ class UninitializedParameter(Parameter):
 
     def __init__(self, requires_grad=True, device=None, dtype=None):
         Tensor.__init__(self, np.empty(0, dtype=np.float32), requires_grad=requires_grad)
-        self.data = None
+        self._array = None
         self._device = backend.to_device(device)
         self.target_dtype = None if dtype is None else to_dtype(dtype)
         self.target_device = None if device is None else self._device
@@ -60,7 +60,7 @@ class UninitializedParameter(Parameter):
         """
         dtype = self.target_dtype or to_dtype(dtype)
         device = self.target_device or backend.to_device(device)
-        self.data = backend.array_module(device).empty(tuple(shape), dtype=dtype.numpy)
+        self._array = backend.array_module(device).empty(tuple(shape), dtype=dtype.numpy)
         self._device = device
         del self.target_dtype, self.target_device
         self.__class__ = Parameter

@@ -24,9 +24,9 @@ def as_array(value):
     from ..tensor import Tensor
 
     if isinstance(value, Tensor):
-        if value.data is None:
+        if value._array is None:
             raise TypeError("value is an uninitialized parameter")
-        return np.asarray(value.data)
+        return np.asarray(value._array)
     if not (isinstance(value, (np.ndarray, np.generic, list, tuple, int, float)) or hasattr(value, "__array__")):
         raise TypeError(f"expected a tensor or array, got {type(value).__name__}")
     try:
@@ -53,9 +53,9 @@ def load_own(module, state_dict, prefix, missing_keys, error_msgs):
             missing_keys.append(key)
             continue
         value = state_dict[key]
-        if tensor.data is None and getattr(value, "data", 0) is None:
+        if tensor._array is None and getattr(value, "_array", 0) is None:
             continue  # uninitialized on both sides: nothing to copy yet
-        if tensor.data is None:
+        if tensor._array is None:
             error_msgs.append(f"{key}: the parameter is still uninitialized, its shape could not be inferred")
             continue
         try:
@@ -63,16 +63,17 @@ def load_own(module, state_dict, prefix, missing_keys, error_msgs):
         except TypeError as error:
             error_msgs.append(f"{key}: {error}")
             continue
-        if array.shape != tensor.data.shape:
+        if array.shape != tensor._array.shape:
             error_msgs.append(
                 f"size mismatch for {key}: the checkpoint has shape {tuple(array.shape)}, "
-                f"the model expects {tuple(tensor.data.shape)}"
+                f"the model expects {tuple(tensor._array.shape)}"
             )
             continue
-        if tensor.data.dtype.kind == "f" and array.dtype.kind not in "biuf":
+        if tensor._array.dtype.kind == "f" and array.dtype.kind not in "biuf":
             error_msgs.append(f"{key}: cannot load dtype {array.dtype} into {tensor.dtype}")
             continue
-        tensor.data = get_array_module(tensor.data).array(array, dtype=tensor.data.dtype)
+        tensor._array = get_array_module(tensor._array).array(array, dtype=tensor._array.dtype)
+        tensor._bump_version()
 
 
 def load(root, state_dict, strict=True):

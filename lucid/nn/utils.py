@@ -24,7 +24,7 @@ _META = to_device("meta")
 def _shape_only(example, dtype, where):
     """A meta tensor standing for ``example`` (a Tensor, or a shape tuple of ``dtype``)."""
     if isinstance(example, Tensor):
-        return Tensor._from_array(_meta.ndarray(example.shape, example.data.dtype), _META)
+        return Tensor._from_array(_meta.ndarray(example.shape, example._array.dtype), _META)
     if isinstance(example, (tuple, list)):
         try:
             shape = _shape_args(tuple(example))

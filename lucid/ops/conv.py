@@ -100,7 +100,7 @@ class ConvTransposeNd(Function):
         if len(ctx.inputs) == 3:
             grad_bias = (grad_out.sum((0, *range(2, grad_out.ndim))) if ctx.inputs[2].requires_grad else None,)
         if (len(stride) == 1 and x.requires_grad and w.requires_grad and not is_grad_enabled()
-                and not _meta.is_meta(grad_out.data)):
+                and not _meta.is_meta(grad_out._array)):
             return _shared_backward_1d(grad_out, x, w, ctx.cfg) + grad_bias
         grad_x = grad_w = None
         if x.requires_grad:
@@ -121,12 +121,12 @@ def _shared_backward_1d(grad_out, x, w, cfg):
     from ..tensor import Tensor
 
     (stride,), (padding,), (dilation,), groups = cfg
-    gx, gw = kernels_1d.conv1d_and_grad_weight(_compute(grad_out.data), _compute(w.data), _compute(x.data), stride,
+    gx, gw = kernels_1d.conv1d_and_grad_weight(_compute(grad_out._array), _compute(w._array), _compute(x._array), stride,
                                                padding, dilation, groups)
     if gx.shape[-1] != x.shape[-1]:
         gx = gx[..., : x.shape[-1]]
-    return (Tensor._from_array(gx.astype(x.data.dtype, copy=False), grad_out.device),
-            Tensor._from_array(gw.astype(w.data.dtype, copy=False), grad_out.device))
+    return (Tensor._from_array(gx.astype(x._array.dtype, copy=False), grad_out.device),
+            Tensor._from_array(gw.astype(w._array.dtype, copy=False), grad_out.device))
 
 
 class ConvNdGradWeight(Function):

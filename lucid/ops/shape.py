@@ -5,16 +5,21 @@ from ..backend import get_array_module
 
 
 class Reshape(Function):
+    returns_view = True
+
     @staticmethod
     def forward(ctx, x, shape):
+        ctx.input_shape = x.shape
         return x.reshape(shape)
 
     @staticmethod
     def backward(ctx, grad_out):
-        return grad_out.reshape(ctx.inputs[0].shape)
+        return grad_out.reshape(ctx.input_shape)
 
 
 class Permute(Function):
+    returns_view = True
+
     @staticmethod
     def forward(ctx, x, axes):
         ctx.axes = axes
@@ -29,6 +34,8 @@ class Permute(Function):
 
 
 class Expand(Function):
+    returns_view = True
+
     """Broadcast to a larger shape; the engine sums the gradient back."""
 
     @staticmethod
@@ -41,9 +48,11 @@ class Expand(Function):
 
 
 class GetItem(Function):
+    returns_view = True
+
     @staticmethod
     def forward(ctx, x, index):
-        ctx.index = index
+        ctx.index, ctx.input_shape = index, x.shape
         try:
             return x[index]
         except IndexError as error:
@@ -51,7 +60,7 @@ class GetItem(Function):
 
     @staticmethod
     def backward(ctx, grad_out):
-        return IndexAdd.apply(grad_out, shape=ctx.inputs[0].shape, index=ctx.index)
+        return IndexAdd.apply(grad_out, shape=tuple(int(s) for s in ctx.input_shape), index=ctx.index)
 
 
 class IndexAdd(Function):

@@ -56,7 +56,7 @@ class Adam(Optimizer):
                 raise TypeError(f"{flag} must be a bool, got {group[flag]!r}")
 
     def _update(self, param, grad, state, group):
-        p = param.data
+        p = param._array
         lr, (beta1, beta2), eps, weight_decay = group["lr"], group["betas"], group["eps"], group["weight_decay"]
         if not state:
             state["step"] = 0
@@ -72,14 +72,14 @@ class Adam(Optimizer):
             else:
                 grad = grad + weight_decay * p
         state["step"] = step = int(state["step"]) + 1
-        exp_avg, exp_avg_sq = state["exp_avg"].data, state["exp_avg_sq"].data
+        exp_avg, exp_avg_sq = state["exp_avg"]._array, state["exp_avg_sq"]._array
         exp_avg += (1 - beta1) * (grad - exp_avg)  # PyTorch's lerp
         exp_avg_sq *= beta2
         exp_avg_sq += (1 - beta2) * grad * grad
         bias_correction1 = 1 - beta1**step
         bias_correction2_sqrt = math.sqrt(1 - beta2**step)
         if group["amsgrad"]:
-            second = state["max_exp_avg_sq"].data
+            second = state["max_exp_avg_sq"]._array
             np.maximum(second, exp_avg_sq, out=second)
         else:
             second = exp_avg_sq

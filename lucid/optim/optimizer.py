@@ -98,7 +98,7 @@ class Optimizer:
                 if set_to_none:
                     param.grad = None
                 else:
-                    param.grad = Tensor._from_array(np.zeros_like(param.grad.data), param.grad.device)
+                    param.grad = Tensor._from_array(np.zeros_like(param.grad._array), param.grad.device)
 
     def step(self, closure=None):
         """Update the parameters once; ``closure`` re-evaluates the model and returns the loss."""
@@ -111,7 +111,8 @@ class Optimizer:
                 if isinstance(param, UninitializedParameter) or param.grad is None:
                     continue  # a lazy placeholder not materialized yet, or a parameter without gradient
                 state = self.state.get(param, {})
-                self._update(param, param.grad.data, state, group)
+                self._update(param, param.grad._array, state, group)
+                param._bump_version()
                 if state:  # e.g. plain SGD keeps none, as in PyTorch
                     self.state[param] = state
         return loss
@@ -119,7 +120,7 @@ class Optimizer:
     _tensor_state = frozenset()  # state entries that must be tensors shaped like the parameter
 
     def _update(self, param, grad, state, group):
-        """Apply one update to ``param.data`` in place (arrays, no graph)."""
+        """Apply one update to ``param._array`` in place (arrays, no graph)."""
         raise NotImplementedError
 
     # ------------------------------------------------------------------- state
@@ -228,7 +229,7 @@ def _index(key):
 
 def _copy_value(value):
     if isinstance(value, Tensor):
-        return Tensor._from_array(value.data.copy(), value.device)
+        return Tensor._from_array(value._array.copy(), value.device)
     return copy.deepcopy(value)
 
 
@@ -245,14 +246,14 @@ def _restore_value(where, name, value, param, tensor_expected):
             raise ValueError(f"state_dict {where}: a step count must be a single number, got shape {array.shape}")
         number = array.reshape(()).item()
         return int(number) if float(number).is_integer() else number
-    if isinstance(param, UninitializedParameter) or param.data is None:
+    if isinstance(param, UninitializedParameter) or param._array is None:
         raise ValueError(f"state_dict {where}: its parameter is still uninitialized (a lazy layer before its "
                          "first forward); load the model's state_dict first")
-    if array.shape != param.data.shape:
+    if array.shape != param._array.shape:
         raise ValueError(f"state_dict {where}: shape {tuple(array.shape)} does not match the parameter's "
-                         f"shape {tuple(param.data.shape)}")
-    if array.dtype.kind == "f" and param.data.dtype.kind == "f":
-        array = array.astype(param.data.dtype)
+                         f"shape {tuple(param._array.shape)}")
+    if array.dtype.kind == "f" and param._array.dtype.kind == "f":
+        array = array.astype(param._array.dtype)
     else:
         array = array.copy()
     return Tensor._from_array(array, param.device)

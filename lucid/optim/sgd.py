@@ -48,7 +48,7 @@ class SGD(Optimizer):
                              f"momentum={group['momentum']}, dampening={group['dampening']}")
 
     def _update(self, param, grad, state, group):
-        p = param.data
+        p = param._array
         if group["maximize"]:
             grad = -grad
         if group["weight_decay"] != 0:
@@ -59,7 +59,7 @@ class SGD(Optimizer):
             if buf is None:
                 buf = state["momentum_buffer"] = Tensor._from_array(grad.copy(), param.device)
             else:
-                buf.data *= momentum
-                buf.data += (1 - group["dampening"]) * grad
-            grad = grad + momentum * buf.data if group["nesterov"] else buf.data
+                buf._array *= momentum
+                buf._array += (1 - group["dampening"]) * grad
+            grad = grad + momentum * buf._array if group["nesterov"] else buf._array
         p -= group["lr"] * grad

@@ -170,7 +170,7 @@ def test_train_eval_zero_grad_and_to():
     model.zero_grad()
     assert all(p.grad is None for p in model.parameters())
     model.to(lucid.float64)
-    assert all(p.dtype == "float64" for p in model.parameters() if p.data is not None)
+    assert all(p.dtype == "float64" for p in model.parameters() if p._array is not None)
     assert model(lucid.zeros(1, 2, 3, dtype="float64")).dtype == "float64"
     with pytest.raises(TypeError, match="only accepts floating dtypes"):
         model.to("int64")
