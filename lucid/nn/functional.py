@@ -17,6 +17,12 @@ def _check_input(name, x, weight, n_spatial):
             f"{name}: input must be {n_spatial + 2}-D (batch, channels, {'length' if n_spatial == 1 else '*spatial'}), "
             f"got {x.ndim}-D input of shape {x.shape}"
         )
+    if 0 in x.shape[2:] and 0 not in x.shape[:2]:
+        # PyTorch refuses these too; a transposed convolution would otherwise return a bias-only output
+        raise ValueError(
+            f"{name}: only an empty batch or zero channels may be empty, got input of shape {x.shape} "
+            f"with an empty spatial dim"
+        )
     if not x.is_floating_point():
         raise TypeError(f"{name}: input must be floating point, got dtype {x.dtype}")
     if weight.ndim != n_spatial + 2:
