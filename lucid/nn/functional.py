@@ -1,6 +1,7 @@
 """Stateless layer functions on Tensors (``lucid.nn.functional``, usually imported as F)."""
 
 import math
+import numbers
 
 from ..kernels.convnd import conv_transpose_output_shape
 from ..ops import activation as activation_ops
@@ -276,3 +277,90 @@ def l1_loss(input, target, *, reduction="mean"):
     """Absolute error |input - target|, averaged (``'mean'``), summed (``'sum'``) or kept (``'none'``)."""
     difference = _loss_difference("l1_loss", input, target, reduction)
     return _reduce(difference.abs(), reduction)
+
+
+# --------------------------------------------------------------------------------------------- padding
+_PAD_MODES = ("constant", "reflect", "replicate", "circular")
+
+
+def _pad_index(xp, size, before, after, mode):
+    """Source position of every output position along one axis (positions -before .. size+after-1)."""
+    j = xp.arange(-before, size + after)
+    if mode == "replicate":
+        return xp.clip(j, 0, size - 1)
+    if mode == "circular":  # as PyTorch: crop by the negative amounts first, then wrap the rest
+        start, kept = max(-before, 0), size - max(-before, 0) - max(-after, 0)
+        return start + (j - start) % kept
+    j = xp.abs(j)  # reflect about 0, then about size - 1; pads < size need one fold each way
+    return xp.where(j > size - 1, 2 * (size - 1) - j, j)
+
+
+def pad(input, pad, mode="constant", value=None):
+    """Pad (or, with negative amounts, crop) the last ``len(pad) // 2`` dims of ``input``.
+
+    Parameters
+    ----------
+    input : Tensor
+    pad : sequence of int
+        ``(left, right)`` for the last dim, then ``(top, bottom)`` for the one before, and so on
+        (PyTorch's order: last dim first).
+    mode : {'constant', 'reflect', 'replicate', 'circular'}
+        ``'reflect'`` mirrors without repeating the edge (each pad must be smaller than the dim);
+        ``'replicate'`` repeats the edge; ``'circular'`` wraps around (each pad at most the dim).
+    value : float, optional
+        Fill for ``'constant'`` (default 0).
+
+    Returns
+    -------
+    Tensor
+    """
+    from ..ops.gather import Gather
+    from ..ops.pad import ConstantPad
+
+    _check_tensor("pad", "input", input)
+    if mode not in _PAD_MODES:
+        raise ValueError(f"pad: mode must be one of {_PAD_MODES}, got {mode!r}")
+    amounts = tuple(pad)
+    if not all(_is_int(p) for p in amounts):
+        raise TypeError(f"pad: pad must be a sequence of ints, got {pad!r}")
+    if len(amounts) % 2:
+        raise ValueError(f"pad: padding length must be divisible by 2, got {len(amounts)} values {amounts}")
+    n = len(amounts) // 2
+    if n > input.ndim:
+        raise ValueError(f"pad: padding length must be at most twice the input's {input.ndim} dims, "
+                         f"got {len(amounts)} values {amounts}")
+    pairs = [(int(amounts[2 * i]), int(amounts[2 * i + 1])) for i in range(n)]  # pairs[i] pads dim -1 - i
+    shape = input.shape
+    for i, (before, after) in enumerate(pairs):
+        dim = input.ndim - 1 - i
+        if shape[dim] + before + after < 0 or (mode != "constant" and shape[dim] + before + after <= 0):
+            raise ValueError(f"pad: padding {(before, after)} leaves dim {dim} of input shape {shape} "
+                             f"with size {shape[dim] + before + after}")
+        if mode == "reflect" and max(before, after) >= shape[dim]:
+            raise ValueError(f"pad: reflect padding must be smaller than the padded dim, got padding "
+                             f"{(before, after)} at dim {dim} of input shape {shape}")
+        if mode == "circular" and max(before, after) > shape[dim] - max(-before, 0) - max(-after, 0):
+            raise ValueError(f"pad: circular padding must be at most the padded dim, got padding "
+                             f"{(before, after)} at dim {dim} of input shape {shape}")
+        if mode in ("replicate", "circular") and shape[dim] == 0 and (before > 0 or after > 0):
+            raise ValueError(f"pad: {mode} padding needs a non-empty dim {dim}, got input shape {shape}")
+    if mode == "constant":
+        full = [(0, 0)] * (input.ndim - n) + pairs[::-1]
+        return ConstantPad.apply(input, pads=tuple(full), value=0 if value is None else value)
+    out = input
+    xp = _array_module(input)
+    for i, (before, after) in enumerate(pairs):
+        if before or after:
+            dim = input.ndim - 1 - i
+            out = Gather.apply(out, axis=dim, index=_pad_index(xp, shape[dim], before, after, mode))
+    return out
+
+
+def _is_int(value):
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def _array_module(x):
+    from ..backend import get_array_module
+
+    return get_array_module(x._array)
