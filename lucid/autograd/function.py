@@ -28,6 +28,9 @@ class Context:
     def __init__(self, inputs):
         self._inputs = inputs
         self._input_versions = tuple(t._version_box[0] for t in inputs)
+        # the node each input came from at this call: an in-place op may give the tensor a newer
+        # one later, and this call's gradient must still flow into the old history
+        self._input_nodes = tuple(t._node for t in inputs)
         self._output = None
 
     @property
