@@ -40,6 +40,14 @@ class Context:
                 _raise_modified(t, version)
         return self._inputs
 
+    def input(self, i):
+        """Input ``i`` alone, checked for in-place changes: a backward that needs one input
+        (``x * 3`` needs only the 3 for x's gradient) does not fail over a change to another."""
+        t = self._inputs[i]
+        if t._version_box[0] != self._input_versions[i]:
+            _raise_modified(t, self._input_versions[i])
+        return t
+
     @property
     def needs_input_grad(self):
         return tuple(t is not None and t.requires_grad for t in self._inputs)

@@ -126,9 +126,19 @@ CASES = {
                                      lib.stack([a, b], dim=-1)), [N3, N3]),
     "indexing": (lambda lib, x: (x[1], x[:, 1:, ::2], x[..., 0], x[None, 0]), [N3]),
     "type_as-double": (lambda lib, x, y: (x.type_as(y) * 2, x.double() * 3), [N3, ((2,), "n")]),
+    # factories and windows (nothing to differentiate)
+    "factories": (lambda lib, x: (lib.arange(5), lib.arange(1, 2, 0.25), lib.arange(3.0), lib.linspace(0, 1, 5),
+                                  lib.logspace(0, 2, 3), lib.eye(3, 2), lib.eye(2), lib.full((2, 2), 7),
+                                  lib.full((2,), 1.5), lib.full_like(x, 2), lib.zeros_like(x), lib.empty_like(x) * 0,
+                                  lib.ones_like(x, dtype=lib.float64), x.new_zeros(2, 3), x.new_ones((2,)),
+                                  x.new_full((2,), 3.0), x.new_tensor([1, 2]), x.new_empty(0)), [((3, 2), "n")]),
+    "windows": (lambda lib: tuple(w(n, periodic=p, dtype=lib.float64) for w in (
+        lib.hann_window, lib.hamming_window, lib.blackman_window, lib.bartlett_window, lib.kaiser_window)
+        for n in (0, 1, 2, 7, 8) for p in (True, False)) + (lib.hann_window(5), lib.kaiser_window(6, True, 5.0),
+                                                            lib.hamming_window(6, False, 0.5, 0.5)), []),
 }
 
 # cases whose outputs are not differentiable in PyTorch (indices, bools) or not in lucid at second order
-NO_GRAD = {"argmax-argmin", "any-all", "isnan-isinf-isfinite", "comparisons"}
+NO_GRAD = {"argmax-argmin", "any-all", "isnan-isinf-isfinite", "comparisons", "factories", "windows"}
 # cases whose float64 gradcheck would cross a kink or needs float32 inputs (the type_as case)
 NO_GRADCHECK = NO_GRAD | {"floor-ceil-round", "type_as-double", "nan_to_num"}
