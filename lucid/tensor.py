@@ -503,10 +503,14 @@ class Tensor:
         return self.div_(other)
 
     def __setitem__(self, index, value):
+        """``x[index] = value``; recorded like the other in-place ops when a graph is being built."""
+        index = _raw_index(index)
+        if is_grad_enabled() and (self._requires_grad or (isinstance(value, Tensor) and value._requires_grad)):
+            value = value.to(dtype=self.dtype) if isinstance(value, Tensor) else _as_operand(value, self)
+            self._inplace("__setitem__", _setitem, value, index)
+            return
         self._check_inplace()
-        if self._node is not None:
-            raise RuntimeError("in-place assignment into a tensor that is part of a graph is not supported")
-        self._array[_raw_index(index)] = _raw(value)
+        self._array[index] = _raw(value)
         self._bump_version()
 
     # -------------------------------------------------------------- arithmetic
@@ -1372,6 +1376,12 @@ def _copy(t, source):
     from .ops.arithmetic import Where
 
     return Where.apply(source.to(dtype=t.dtype), t, condition=np.ones(t.shape, dtype=np.bool_))
+
+
+def _setitem(t, value, index):
+    from .ops.shape import SetItem
+
+    return SetItem.apply(t, value, index=index)
 
 
 def _add_scaled(t, other, alpha):

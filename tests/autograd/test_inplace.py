@@ -150,3 +150,14 @@ def test_in_place_ops_on_a_non_leaf_match_pytorch():
         results.append((y.detach().numpy(), x.grad.numpy()))
     for got, expected in zip(*results):
         np.testing.assert_allclose(got, expected, rtol=1e-6)
+
+
+def test_item_assignment_inside_a_graph_is_recorded_like_pytorch():
+    x = lucid.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], requires_grad=True)
+    v = lucid.tensor([10.0, 20.0], requires_grad=True)
+    y = x * 2
+    y[:, 1] = v * 3
+    y[0, 0] = 0.0
+    (y * lucid.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])).sum().backward()
+    assert y.tolist() == [[0.0, 30.0, 6.0], [8.0, 60.0, 12.0]]
+    assert x.grad.tolist() == [[0.0, 0.0, 6.0], [8.0, 0.0, 12.0]] and v.grad.tolist() == [6.0, 15.0]
