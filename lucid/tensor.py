@@ -341,8 +341,8 @@ class Tensor:
                 "a leaf tensor that requires grad is being modified in place; wrap it in lucid.no_grad()"
             )
 
-    def _inplace(self, op, *operands):
-        """Write ``op(self, *operands)`` into this tensor's storage and return ``self``.
+    def _inplace(self, name, op, *operands):
+        """Write ``op(self, *operands)`` (the in-place method ``name``) into this tensor's storage and return ``self``.
 
         Under grad mode with ``self`` or an operand requiring grad, the change is recorded as
         PyTorch records it: ``op`` runs on a copy of the old values that carries the old history,
@@ -356,35 +356,35 @@ class Tensor:
         if not record:
             with no_grad():
                 result = op(self, *operands)
-            self._write(result, op)
+            self._write(result, name)
             return self
         node = self._node
         if node is not None and node.function.returns_view and getattr(self._array, "base", None) is not None:
             raise RuntimeError(
-                f"in-place {_op_name(op)} on a view (from {node.name}) of a tensor that is part of a graph is not "
+                f"in-place {name} on a view (from {node.name}) of a tensor that is part of a graph is not "
                 "supported: the base tensor's history would miss the change; clone() the view first"
             )
         old = Tensor._from_array(self._array.copy(), self._device)
         old._node, old._requires_grad = node, self._requires_grad
         result = op(old, *operands)
-        self._write(result, op)
+        self._write(result, name)
         if result._node is not None:
             self._node, self._requires_grad = result._node, True
             result._node.ctx._output = weakref.ref(self)
             result._node.ctx._output_version = self._version_box[0]
         return self
 
-    def _write(self, result, op):
+    def _write(self, result, name):
         """Put ``result``'s values into this tensor's array (same shape; same kind of dtype or narrower)."""
         array = result._array
         if tuple(array.shape) != tuple(self._array.shape):
             raise RuntimeError(
-                f"in-place {_op_name(op)}: the result has shape {tuple(array.shape)}, which does not fit this "
+                f"in-place {name}: the result has shape {tuple(array.shape)}, which does not fit this "
                 f"tensor's shape {self.shape} (an in-place op cannot broadcast its output)"
             )
         if not np.can_cast(array.dtype, self._array.dtype, "same_kind"):
             raise RuntimeError(
-                f"in-place {_op_name(op)}: the result type {from_numpy_dtype(array.dtype)} cannot be cast to "
+                f"in-place {name}: the result type {from_numpy_dtype(array.dtype)} cannot be cast to "
                 f"this tensor's dtype {self.dtype}"
             )
         self._array[...] = array
@@ -402,7 +402,7 @@ class Tensor:
             self._array[...] = _raw(value)
             self._bump_version()
             return self
-        return self._inplace(_fill, value)
+        return self._inplace("fill_", _fill, value)
 
     def copy_(self, source):
         """Copy values from ``source`` (broadcast to this shape) into this tensor."""
@@ -416,7 +416,7 @@ class Tensor:
             self._array[...] = source._array
             self._bump_version()
             return self
-        return self._inplace(_copy, source)
+        return self._inplace("copy_", _copy, source)
 
     def uniform_(self, low=0.0, high=1.0):
         from .random import generator
@@ -435,60 +435,60 @@ class Tensor:
         return self
 
     def add_(self, other, alpha=1):
-        return self._inplace(_add_scaled, other, alpha)
+        return self._inplace("add_", _add_scaled, other, alpha)
 
     def sub_(self, other, alpha=1):
-        return self._inplace(_add_scaled, other, -alpha)
+        return self._inplace("sub_", _add_scaled, other, -alpha)
 
     def mul_(self, other):
-        return self._inplace(Tensor.mul, other)
+        return self._inplace("mul_", Tensor.mul, other)
 
     def div_(self, other):
-        return self._inplace(Tensor.div, other)
+        return self._inplace("div_", Tensor.div, other)
 
     def pow_(self, exponent):
-        return self._inplace(Tensor.pow, exponent)
+        return self._inplace("pow_", Tensor.pow, exponent)
 
     def neg_(self):
-        return self._inplace(Tensor.neg)
+        return self._inplace("neg_", Tensor.neg)
 
     def abs_(self):
-        return self._inplace(Tensor.abs)
+        return self._inplace("abs_", Tensor.abs)
 
     def exp_(self):
-        return self._inplace(Tensor.exp)
+        return self._inplace("exp_", Tensor.exp)
 
     def log_(self):
-        return self._inplace(Tensor.log)
+        return self._inplace("log_", Tensor.log)
 
     def sqrt_(self):
-        return self._inplace(Tensor.sqrt)
+        return self._inplace("sqrt_", Tensor.sqrt)
 
     def sin_(self):
-        return self._inplace(Tensor.sin)
+        return self._inplace("sin_", Tensor.sin)
 
     def cos_(self):
-        return self._inplace(Tensor.cos)
+        return self._inplace("cos_", Tensor.cos)
 
     def tanh_(self):
-        return self._inplace(Tensor.tanh)
+        return self._inplace("tanh_", Tensor.tanh)
 
     def sigmoid_(self):
-        return self._inplace(Tensor.sigmoid)
+        return self._inplace("sigmoid_", Tensor.sigmoid)
 
     def relu_(self):
-        return self._inplace(Tensor.relu)
+        return self._inplace("relu_", Tensor.relu)
 
     def reciprocal_(self):
-        return self._inplace(Tensor.reciprocal)
+        return self._inplace("reciprocal_", Tensor.reciprocal)
 
     def clamp_(self, min=None, max=None):
-        return self._inplace(Tensor.clamp, min, max)
+        return self._inplace("clamp_", Tensor.clamp, min, max)
 
     clip_ = clamp_
 
     def masked_fill_(self, mask, value):
-        return self._inplace(Tensor.masked_fill, mask, value)
+        return self._inplace("masked_fill_", Tensor.masked_fill, mask, value)
 
     def __iadd__(self, other):
         return self.add_(other)
@@ -503,10 +503,14 @@ class Tensor:
         return self.div_(other)
 
     def __setitem__(self, index, value):
+        """``x[index] = value``; recorded like the other in-place ops when a graph is being built."""
+        index = _raw_index(index)
+        if is_grad_enabled() and (self._requires_grad or (isinstance(value, Tensor) and value._requires_grad)):
+            value = value.to(dtype=self.dtype) if isinstance(value, Tensor) else _as_operand(value, self)
+            self._inplace("__setitem__", _setitem, value, index)
+            return
         self._check_inplace()
-        if self._node is not None:
-            raise RuntimeError("in-place assignment into a tensor that is part of a graph is not supported")
-        self._array[_raw_index(index)] = _raw(value)
+        self._array[index] = _raw(value)
         self._bump_version()
 
     # -------------------------------------------------------------- arithmetic
@@ -1374,12 +1378,14 @@ def _copy(t, source):
     return Where.apply(source.to(dtype=t.dtype), t, condition=np.ones(t.shape, dtype=np.bool_))
 
 
+def _setitem(t, value, index):
+    from .ops.shape import SetItem
+
+    return SetItem.apply(t, value, index=index)
+
+
 def _add_scaled(t, other, alpha):
     return t + (other if alpha == 1 else other * alpha)
-
-
-def _op_name(op):
-    return getattr(op, "__name__", "op").strip("_") + "_"
 
 
 def _raw(value):

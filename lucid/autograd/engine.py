@@ -1,5 +1,6 @@
 """Reverse-mode traversal of the recorded graph."""
 
+from .function import Node
 from .grad_mode import enable_grad, no_grad
 
 
@@ -16,33 +17,53 @@ def unbroadcast(grad, shape):
     return grad.reshape(shape)
 
 
+def _vertex(tensor, node):
+    """Where a gradient for ``tensor`` flows: the node that made it when it was used, else the tensor itself
+    (a leaf that requires grad; None when there is nowhere to go)."""
+    if node is not None:
+        return node
+    return tensor if tensor._node is None and tensor.requires_grad else None
+
+
+def _parents(node):
+    ctx = node.ctx
+    if ctx is None:
+        raise RuntimeError(
+            "Trying to backward through the graph a second time; "
+            "pass retain_graph=True to the first backward if you need to"
+        )
+    return zip(ctx._inputs, ctx._input_nodes)
+
+
 def _topological_order(roots):
-    """Tensors reachable from ``roots``, every tensor after all of its inputs."""
-    order, seen, stack = [], set(), [(root, False) for root in reversed(roots)]
+    """Vertices (nodes and leaf tensors) reachable from ``roots``, every vertex after all of its inputs.
+
+    A vertex is a Node, not a tensor, so a tensor changed by an in-place op (which took a new node)
+    still sends the gradients of the ops that used its old value into its old history. The input
+    tensors met on the way are returned too: holding them keeps each node's output (a weak
+    reference that backwards such as tanh's read) alive while consumers free their contexts.
+    """
+    order, tensors, seen, stack = [], [], set(), [(root, False) for root in reversed(roots)]
     while stack:
-        tensor, expanded = stack.pop()
+        vertex, expanded = stack.pop()
         if expanded:
-            order.append(tensor)
+            order.append(vertex)
             continue
-        if id(tensor) in seen:
+        if id(vertex) in seen:
             continue
-        seen.add(id(tensor))
-        stack.append((tensor, True))
-        node = tensor._node
-        if node is not None:
-            if node.ctx is None:
-                raise RuntimeError(
-                    "Trying to backward through the graph a second time; "
-                    "pass retain_graph=True to the first backward if you need to"
-                )
-            for parent in node.ctx._inputs:
-                if parent.requires_grad and id(parent) not in seen:
-                    stack.append((parent, False))
-    return order
+        seen.add(id(vertex))
+        stack.append((vertex, True))
+        if isinstance(vertex, Node):
+            for parent, node in _parents(vertex):
+                tensors.append(parent)
+                parent_vertex = _vertex(parent, node)
+                if parent_vertex is not None and id(parent_vertex) not in seen:
+                    stack.append((parent_vertex, False))
+    return order, tensors
 
 
-def _accumulate(grads, tensor, grad):
-    key = id(tensor)
+def _accumulate(grads, vertex, grad):
+    key = id(vertex)
     grads[key] = grad if key not in grads else grads[key] + grad
 
 
@@ -53,29 +74,31 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, inpu
     gradients of those tensors are returned instead (``lucid.autograd.grad``).
     """
     retain_graph = retain_graph or create_graph
-    order = _topological_order(roots)
+    root_vertices = [_vertex(root, root._node) for root in roots]
+    order, _alive = _topological_order([v for v in root_vertices if v is not None])
     grads = {}
     handed_out = {id(grad._array) for grad in root_grads}
-    for root, grad in zip(roots, root_grads):
-        _accumulate(grads, root, grad)
-    wanted = {id(t) for t in inputs} if inputs is not None else None
+    for vertex, grad in zip(root_vertices, root_grads):
+        if vertex is not None:
+            _accumulate(grads, vertex, grad)
+    wanted = None if inputs is None else {id(_vertex(t, t._node)): i for i, t in enumerate(inputs)}
     found = {}
     mode = enable_grad if create_graph else no_grad
     with mode():
-        for tensor in reversed(order):
-            grad = grads.pop(id(tensor), None)
+        for vertex in reversed(order):
+            grad = grads.pop(id(vertex), None)
             if grad is None:
                 continue
-            if wanted is not None and id(tensor) in wanted:
-                found[id(tensor)] = grad
-            node = tensor._node
-            if node is None:
-                if wanted is None and tensor.requires_grad:
-                    _accumulate_leaf(tensor, grad, create_graph, handed_out)
+            if wanted is not None and id(vertex) in wanted:
+                found[wanted[id(vertex)]] = grad
+            if not isinstance(vertex, Node):
+                if wanted is None:
+                    _accumulate_leaf(vertex, grad, create_graph, handed_out)
                 continue
-            if wanted is None and tensor._retains_grad:
-                _accumulate_leaf(tensor, grad, create_graph, handed_out)
-            ctx = node.ctx
+            node, ctx = vertex, vertex.ctx
+            made = ctx._output() if ctx._output is not None else None
+            if wanted is None and made is not None and made._node is node and made._retains_grad:
+                _accumulate_leaf(made, grad, create_graph, handed_out)
             input_grads = node.function.backward(ctx, grad)
             if not isinstance(input_grads, tuple):
                 input_grads = (input_grads,)
@@ -83,13 +106,14 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, inpu
                 raise RuntimeError(
                     f"{node.name} returned {len(input_grads)} gradients for {len(ctx._inputs)} inputs"
                 )
-            for parent, parent_grad in zip(ctx._inputs, input_grads):
-                if parent_grad is not None and parent.requires_grad:
-                    _accumulate(grads, parent, unbroadcast(parent_grad, parent.shape))
+            for (parent, parent_node), parent_grad in zip(_parents(node), input_grads):
+                parent_vertex = _vertex(parent, parent_node)
+                if parent_grad is not None and parent_vertex is not None:
+                    _accumulate(grads, parent_vertex, unbroadcast(parent_grad, parent.shape))
             if not retain_graph:
                 node.ctx = None
     if inputs is not None:
-        return tuple(found.get(id(t)) for t in inputs)
+        return tuple(found.get(i) for i in range(len(inputs)))
     return None
 
 

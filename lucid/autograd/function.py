@@ -28,6 +28,9 @@ class Context:
     def __init__(self, inputs):
         self._inputs = inputs
         self._input_versions = tuple(t._version_box[0] for t in inputs)
+        # the node each input came from at this call: an in-place op may give the tensor a newer
+        # one later, and this call's gradient must still flow into the old history
+        self._input_nodes = tuple(t._node for t in inputs)
         self._output = None
 
     @property
@@ -36,6 +39,14 @@ class Context:
             if t._version_box[0] != version:
                 _raise_modified(t, version)
         return self._inputs
+
+    def input(self, i):
+        """Input ``i`` alone, checked for in-place changes: a backward that needs one input
+        (``x * 3`` needs only the 3 for x's gradient) does not fail over a change to another."""
+        t = self._inputs[i]
+        if t._version_box[0] != self._input_versions[i]:
+            _raise_modified(t, self._input_versions[i])
+        return t
 
     @property
     def needs_input_grad(self):

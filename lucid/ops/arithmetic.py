@@ -31,8 +31,8 @@ class Mul(Function):
 
     @staticmethod
     def backward(ctx, grad_out):
-        a, b = ctx.inputs
-        return grad_out * b if a.requires_grad else None, grad_out * a if b.requires_grad else None
+        needs_a, needs_b = ctx.needs_input_grad
+        return grad_out * ctx.input(1) if needs_a else None, grad_out * ctx.input(0) if needs_b else None
 
 
 class Div(Function):
@@ -42,9 +42,10 @@ class Div(Function):
 
     @staticmethod
     def backward(ctx, grad_out):
-        a, b = ctx.inputs
-        grad_a = grad_out / b if a.requires_grad else None
-        grad_b = -grad_out * a / (b * b) if b.requires_grad else None
+        needs_a, needs_b = ctx.needs_input_grad
+        b = ctx.input(1)
+        grad_a = grad_out / b if needs_a else None
+        grad_b = -grad_out * ctx.input(0) / (b * b) if needs_b else None
         return grad_a, grad_b
 
 

@@ -141,3 +141,23 @@ class Roll(Function):
     @staticmethod
     def backward(ctx, grad_out):
         return grad_out.roll(tuple(-s for s in ctx.shifts), ctx.axes)
+
+
+class SetItem(Function):
+    """A copy of ``x`` with ``value`` (broadcast) written at ``index``: ``x[index] = value`` out of place."""
+
+    @staticmethod
+    def forward(ctx, x, value, index):
+        ctx.index = index
+        out = x.copy()
+        out[index] = value
+        return out
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        grad_x = grad_value = None
+        if ctx.needs_input_grad[0]:  # the overwritten entries no longer reach the output
+            grad_x = SetItem.apply(grad_out, grad_out.new_zeros(()), index=ctx.index)
+        if ctx.needs_input_grad[1]:
+            grad_value = grad_out[ctx.index]
+        return grad_x, grad_value
