@@ -13,3 +13,4 @@ from .modules import (CircularPad1d, ConstantPad1d, ConstantPad2d, ReflectionPad
                       ReplicationPad2d, ZeroPad1d, ZeroPad2d)
 from .modules import (ELU, GLU, Hardsigmoid, Hardswish, Hardtanh, LogSigmoid, LogSoftmax, Mish, PReLU, ReLU6, Sigmoid,
                       SiLU, Softmax, Softplus, Softsign, Tanhshrink)
+from .modules import BatchNorm1d, BatchNorm2d, GroupNorm, LayerNorm

@@ -505,3 +505,134 @@ def glu(input, dim=-1):
         raise ValueError(f"glu: the halved dim must have even size, got size {size} at dim {dim} of shape {x.shape}")
     head = (slice(None),) * dim
     return x[head + (slice(0, size // 2),)] * x[head + (slice(size // 2, size),)].sigmoid()
+
+
+# --------------------------------------------------------------------------------------- normalization
+def _normalize(x, axes, eps):
+    """(x - mean) / sqrt(var + eps) over ``axes`` (biased variance), plus the batch mean and variance."""
+    mean = x.mean(axes, keepdim=True)
+    centered = x - mean
+    var = (centered * centered).mean(axes, keepdim=True)
+    return centered * (var + eps) ** -0.5, mean, var
+
+
+def _channel_shape(x):
+    return (1, -1) + (1,) * (x.ndim - 2)
+
+
+def _check_vector(name, argument, value, size):
+    if value is None:
+        return
+    _check_tensor(name, argument, value)
+    if value.shape != (size,):
+        raise ValueError(f"{name}: {argument} must have shape ({size},), got {value.shape}")
+
+
+def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1, eps=1e-05):
+    """Normalize each channel (dim 1) over the batch and every other dim.
+
+    Parameters
+    ----------
+    input : Tensor, shape (N, C, *)
+    running_mean, running_var : Tensor of shape (C,) or None
+        Used for normalization when ``training`` is False; updated in place when it is True:
+        ``running = (1 - momentum)·running + momentum·batch`` (the variance term unbiased).
+    weight, bias : Tensor of shape (C,), optional
+    training : bool
+    momentum : float
+    eps : float
+
+    Returns
+    -------
+    Tensor, the shape of ``input``
+    """
+    from ..autograd.grad_mode import no_grad
+
+    name = "batch_norm"
+    x = _float_input(name, input)
+    if x.ndim < 2:
+        raise ValueError(f"batch_norm: input must have at least 2 dims (N, C, *), got shape {x.shape}")
+    channels = x.shape[1]
+    for argument, value in (("running_mean", running_mean), ("running_var", running_var), ("weight", weight),
+                            ("bias", bias)):
+        _check_vector(name, argument, value, channels)
+    axes = (0,) + tuple(range(2, x.ndim))
+    count = x.numel() // max(channels, 1)
+    if training:
+        if count <= 1:
+            raise ValueError(f"batch_norm: expected more than 1 value per channel when training, "
+                             f"got input of shape {x.shape}")
+        out, mean, var = _normalize(x, axes, eps)
+        with no_grad():
+            if running_mean is not None:
+                running_mean.mul_(1 - momentum).add_(mean.detach().reshape(-1).to(dtype=running_mean.dtype),
+                                                     alpha=momentum)
+            if running_var is not None:
+                unbiased = var.detach().reshape(-1) * (count / (count - 1))
+                running_var.mul_(1 - momentum).add_(unbiased.to(dtype=running_var.dtype), alpha=momentum)
+    else:
+        if running_mean is None or running_var is None:
+            raise ValueError("batch_norm: running_mean and running_var are needed when training is False")
+        shape = _channel_shape(x)
+        out = (x - running_mean.to(dtype=x.dtype).reshape(shape)) * \
+            (running_var.to(dtype=x.dtype).reshape(shape) + eps) ** -0.5
+    if weight is not None:
+        out = out * weight.reshape(_channel_shape(x))
+    if bias is not None:
+        out = out + bias.reshape(_channel_shape(x))
+    return out
+
+
+def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-05):
+    """Normalize over the trailing dims ``normalized_shape`` of each sample.
+
+    Parameters
+    ----------
+    input : Tensor, shape (*, *normalized_shape)
+    normalized_shape : int or tuple of int
+    weight, bias : Tensor of shape ``normalized_shape``, optional
+    eps : float
+    """
+    name = "layer_norm"
+    x = _float_input(name, input)
+    shape = (normalized_shape,) if _is_int(normalized_shape) else tuple(normalized_shape)
+    n = len(shape)
+    if n == 0 or n > x.ndim or tuple(x.shape[x.ndim - n:]) != shape:
+        raise ValueError(f"layer_norm: normalized_shape={list(shape)} expects input of shape [*, "
+                         f"{', '.join(map(str, shape))}], got input of shape {x.shape}")
+    for argument, value in (("weight", weight), ("bias", bias)):
+        if value is not None and value.shape != shape:
+            raise ValueError(f"layer_norm: {argument} must have shape {shape}, got {value.shape}")
+    out, _, _ = _normalize(x, tuple(range(x.ndim - n, x.ndim)), eps)
+    if weight is not None:
+        out = out * weight
+    return out if bias is None else out + bias
+
+
+def group_norm(input, num_groups, weight=None, bias=None, eps=1e-05):
+    """Normalize each of ``num_groups`` channel groups of each sample.
+
+    Parameters
+    ----------
+    input : Tensor, shape (N, C, *)
+    num_groups : int
+        Must divide C.
+    weight, bias : Tensor of shape (C,), optional
+    eps : float
+    """
+    name = "group_norm"
+    x = _float_input(name, input)
+    if x.ndim < 2:
+        raise ValueError(f"group_norm: input must have at least 2 dims (N, C, *), got shape {x.shape}")
+    n, channels = x.shape[0], x.shape[1]
+    if not _is_int(num_groups) or num_groups < 1 or channels % num_groups:
+        raise ValueError(f"group_norm: num_groups={num_groups!r} must be a positive int dividing the "
+                         f"{channels} channels of input shape {x.shape}")
+    _check_vector(name, "weight", weight, channels)
+    _check_vector(name, "bias", bias, channels)
+    grouped = x.reshape(n, num_groups, -1)
+    out, _, _ = _normalize(grouped, (2,), eps)
+    out = out.reshape(x.shape)
+    if weight is not None:
+        out = out * weight.reshape(_channel_shape(x))
+    return out if bias is None else out + bias.reshape(_channel_shape(x))

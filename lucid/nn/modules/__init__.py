@@ -9,3 +9,4 @@ from .linear import Identity, LazyLinear, Linear
 from .loss import L1Loss, MSELoss
 from .padding import (CircularPad1d, ConstantPad1d, ConstantPad2d, ReflectionPad1d, ReflectionPad2d, ReplicationPad1d,
                       ReplicationPad2d, ZeroPad1d, ZeroPad2d)
+from .normalization import BatchNorm1d, BatchNorm2d, GroupNorm, LayerNorm
