@@ -1056,3 +1056,196 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
             weight._array[rows] *= scale.astype(weight._array.dtype)
             weight._bump_version()
     return Gather.apply(weight, axis=0, index=index.astype(np.int64, copy=False), skip=padding_idx)
+
+
+# --------------------------------------------------------------------------------------- more losses
+def _class_targets(name, input, target):
+    """Checked integer class targets for (N, C, *) or (C,) input: (log-probs as (M, C), targets (M,), shape)."""
+    import numpy as np
+
+    t = np.asarray(target._array if isinstance(target, Tensor) else target)
+    if t.dtype.kind not in "iu":
+        raise TypeError(f"{name}: class-index target must hold integers, got dtype {t.dtype}")
+    if input.ndim == 1:
+        x, expected = input.unsqueeze(0), ()
+    else:
+        x, expected = input, (input.shape[0],) + input.shape[2:]
+    if t.shape != expected:
+        raise ValueError(f"{name}: target shape {t.shape} must be {expected} for input of shape {input.shape}")
+    flat = x.movedim(1, -1).reshape(-1, x.shape[1])
+    return flat, t.reshape(-1), expected
+
+
+def _picked(name, flat, targets, weight, ignore_index):
+    """Per-sample log-probability of its target, the per-sample weights and the ignore mask."""
+    import numpy as np
+
+    from ..ops.gather import Gather
+
+    classes = flat.shape[1]
+    ignored = targets == ignore_index
+    bad = (~ignored) & ((targets < 0) | (targets >= classes))
+    if bad.any():
+        raise IndexError(f"{name}: target {int(targets[bad][0])} is out of bounds for {classes} classes")
+    safe = np.where(ignored, 0, targets)
+    picked = Gather.apply(flat.reshape(-1), axis=0, index=np.arange(len(safe)) * classes + safe)
+    w = np.ones(len(safe), dtype=flat._array.dtype) if weight is None else \
+        np.asarray(weight._array, dtype=flat._array.dtype)[safe]
+    w = np.where(ignored, 0, w).astype(flat._array.dtype)
+    return picked, w, ignored
+
+
+def _check_class_weight(name, weight, classes):
+    if weight is not None:
+        _check_tensor(name, "weight", weight)
+        if weight.shape != (classes,):
+            raise ValueError(f"{name}: weight must have shape ({classes},), one per class, got {weight.shape}")
+
+
+def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean"):
+    """Negative log-likelihood of class-index targets given log-probabilities ``input``.
+
+    Parameters
+    ----------
+    input : Tensor, shape (N, C, *) or (C,)
+        Log-probabilities (e.g. from ``log_softmax``).
+    target : Tensor of int, shape (N, *) or ()
+    weight : Tensor, shape (C,), optional
+        Per-class weights; ``'mean'`` divides by the summed weights of the targets.
+    ignore_index : int
+        Targets equal to it add nothing, to the loss or to the divisor.
+    reduction : {'mean', 'sum', 'none'}
+    """
+    name = "nll_loss"
+    x = _float_input(name, input)
+    _check_reduction(name, reduction)
+    flat, targets, shape = _class_targets(name, x, target)
+    _check_class_weight(name, weight, flat.shape[1])
+    picked, w, _ = _picked(name, flat, targets, weight, ignore_index)
+    losses = -picked * Tensor._from_array(w, x.device)
+    if reduction == "none":
+        return losses.reshape(shape)
+    if reduction == "sum":
+        return losses.sum()
+    return losses.sum() / float(w.sum())
+
+
+def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean",
+                  label_smoothing=0.0):
+    """Cross entropy between ``softmax(input)`` over dim 1 and the target.
+
+    Parameters
+    ----------
+    input : Tensor, shape (N, C, *) or (C,)
+        Unnormalized logits.
+    target : Tensor
+        Class indices, shape (N, *), or class probabilities of the input's shape.
+    weight : Tensor, shape (C,), optional
+    ignore_index : int
+        For class-index targets.
+    reduction : {'mean', 'sum', 'none'}
+    label_smoothing : float
+        Mix the target with the uniform distribution by this amount, as PyTorch does.
+    """
+    import numpy as np
+
+    name = "cross_entropy"
+    x = _float_input(name, input)
+    _check_reduction(name, reduction)
+    if not 0 <= label_smoothing <= 1:
+        raise ValueError(f"{name}: label_smoothing must be in [0, 1], got {label_smoothing}")
+    class_dim = 0 if x.ndim == 1 else 1
+    classes = x.shape[class_dim]
+    _check_class_weight(name, weight, classes)
+    logp = log_softmax(x, dim=class_dim)
+    w_shape = (-1,) + (1,) * (x.ndim - 1 - class_dim)
+    if isinstance(target, Tensor) and target.is_floating_point():  # class probabilities
+        if target.shape != x.shape:
+            raise ValueError(f"{name}: probability target shape {target.shape} must equal input shape {x.shape}")
+        probs = target if label_smoothing == 0 else target * (1 - label_smoothing) + label_smoothing / classes
+        terms = logp * probs if weight is None else logp * probs * weight.reshape(w_shape)
+        losses = -terms.sum(class_dim)
+        if reduction == "none":
+            return losses
+        total = losses.sum()
+        return total if reduction == "sum" else total / max(x.numel() // classes, 1)
+    flat, targets, shape = _class_targets(name, logp, target)
+    picked, w, ignored = _picked(name, flat, targets, weight, ignore_index)
+    losses = -picked * Tensor._from_array(w, x.device)
+    if label_smoothing:
+        all_terms = flat if weight is None else flat * weight.reshape(1, -1)
+        keep = Tensor._from_array((~ignored).astype(flat._array.dtype), x.device)
+        smooth = -all_terms.sum(1) * keep
+    if reduction == "none":
+        out = losses if not label_smoothing else losses * (1 - label_smoothing) + smooth * (label_smoothing / classes)
+        return out.reshape(shape)
+    divisor = 1.0 if reduction == "sum" else float(w.sum())
+    out = losses.sum() / divisor
+    if label_smoothing:
+        smooth_divisor = 1.0 if reduction == "sum" else (float(w.sum()) if weight is not None
+                                                          else float(np.sum(~ignored)))
+        out = out * (1 - label_smoothing) + smooth.sum() / smooth_divisor * (label_smoothing / classes)
+    return out
+
+
+def _weighted(name, losses, weight, reduction):
+    if weight is not None:
+        _check_tensor(name, "weight", weight)
+        losses = losses * weight
+    return _reduce(losses, reduction)
+
+
+def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):
+    """-(t·log(p) + (1 - t)·log(1 - p)) for probabilities ``input``; each log is clamped at -100, as PyTorch."""
+    name = "binary_cross_entropy"
+    _loss_difference(name, input, target, reduction)  # the shape and dtype checks
+    values = input._array
+    if values.size and not ((values >= 0) & (values <= 1)).all():
+        raise ValueError(f"{name}: every input value must lie in [0, 1] (probabilities), got values in "
+                         f"[{values.min()}, {values.max()}]")
+    losses = -(target * input.log().clamp(min=-100) + (1 - target) * (1 - input).log().clamp(min=-100))
+    return _weighted(name, losses, weight, reduction)
+
+
+def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None, reduction="mean",
+                                     pos_weight=None):
+    """Binary cross entropy of ``sigmoid(input)``, computed stably from the logits.
+
+    Parameters
+    ----------
+    input, target : Tensor of one shape
+    weight : Tensor, optional
+        Broadcast over the elementwise loss.
+    pos_weight : Tensor, optional
+        Weight of the positive term, broadcast along the last dim (one per class).
+    reduction : {'mean', 'sum', 'none'}
+
+    Notes
+    -----
+    ``loss = (1 - t)·x + (1 + (pw - 1)·t)·softplus(-x)``, which never takes the log of 0.
+    """
+    name = "binary_cross_entropy_with_logits"
+    _loss_difference(name, input, target, reduction)
+    log_weight = 1 if pos_weight is None else 1 + (pos_weight - 1) * target
+    losses = (1 - target) * input + log_weight * softplus(-input)
+    return _weighted(name, losses, weight, reduction)
+
+
+def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):
+    """0.5·d²/beta where |d| < beta, |d| - 0.5·beta elsewhere (d = input - target); beta=0 is the L1 loss."""
+    d = _loss_difference("smooth_l1_loss", input, target, reduction).abs()
+    if beta < 0:
+        raise ValueError(f"smooth_l1_loss: beta must be non-negative, got {beta}")
+    if beta == 0:
+        return _reduce(d, reduction)
+    small = (d.detach() < beta).to(dtype=d.dtype)
+    return _reduce(small * (0.5 * d * d / beta) + (1 - small) * (d - 0.5 * beta), reduction)
+
+
+def huber_loss(input, target, reduction="mean", delta=1.0):
+    """0.5·d² where |d| < delta, delta·(|d| - 0.5·delta) elsewhere: ``delta`` times smooth_l1 with beta=delta."""
+    if delta <= 0:
+        raise ValueError(f"huber_loss: delta must be positive, got {delta}")
+    d = _loss_difference("huber_loss", input, target, reduction).abs()
+    small = (d.detach() < delta).to(dtype=d.dtype)
+    return _reduce(small * (0.5 * d * d) + (1 - small) * (delta * (d - 0.5 * delta)), reduction)
