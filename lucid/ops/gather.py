@@ -10,15 +10,24 @@ from ..backend import get_array_module
 
 
 class Gather(Function):
-    """``x.take(index, axis)``: shape ``x.shape[:axis] + index.shape + x.shape[axis + 1:]``."""
+    """``x.take(index, axis)``: shape ``x.shape[:axis] + index.shape + x.shape[axis + 1:]``.
+
+    ``skip``: an index value whose gathered slices pass no gradient back (an embedding's padding_idx).
+    """
 
     @staticmethod
-    def forward(ctx, x, axis, index):
-        ctx.axis, ctx.index, ctx.size = axis, index, x.shape[axis]
+    def forward(ctx, x, axis, index, skip=None):
+        ctx.axis, ctx.index, ctx.size, ctx.skip = axis, index, x.shape[axis], skip
         return get_array_module(x).take(x, index, axis=axis)
 
     @staticmethod
     def backward(ctx, grad_out):
+        if ctx.skip is not None:
+            from ..tensor import Tensor
+
+            keep = (ctx.index != ctx.skip).astype(grad_out._array.dtype)
+            grad_out = grad_out * Tensor._from_array(keep.reshape(keep.shape + (1,) * (grad_out.ndim - ctx.axis
+                                                                                         - keep.ndim)), grad_out.device)
         return ScatterAdd.apply(grad_out, axis=ctx.axis, index=ctx.index, size=ctx.size)
 
 

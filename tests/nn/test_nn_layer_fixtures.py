@@ -54,3 +54,20 @@ def test_forward_and_gradients_match_pytorch(name, build, stored):
         for key, expected in after.items():
             np.testing.assert_allclose(state[key].numpy(), expected, rtol=1e-7, atol=1e-9, err_msg=key)
 
+
+
+@pytest.mark.parametrize("name, momentum", cases.BATCHNORM_RUNS, ids=[n for n, _ in cases.BATCHNORM_RUNS])
+def test_batch_norm_running_statistics_over_several_steps_then_eval_match_pytorch(name, momentum, stored):
+    layer = nn.BatchNorm1d(3, momentum=momentum).double()
+    *steps, last = cases.batchnorm_inputs([n for n, _ in cases.BATCHNORM_RUNS].index(name))
+    for x in steps:
+        layer(lucid.tensor(x))
+    layer.eval()
+    out = layer(lucid.tensor(last))
+    np.testing.assert_allclose(out.numpy(), stored[f"batchnorm_runs/{name}/eval_out"], rtol=1e-10)
+    expected = _by_prefix(stored, f"batchnorm_runs/{name}/state/")
+    state = layer.state_dict()
+    assert list(state) == list(expected)
+    for key, value in expected.items():
+        assert state[key].numpy().dtype == value.dtype, key
+        np.testing.assert_allclose(state[key].numpy(), value, rtol=1e-10, err_msg=key)

@@ -24,7 +24,7 @@ class _ConvNd(Module):
         self.out_channels = positive_int("out_channels", out_channels)
         self.kernel_size = int_tuple("kernel_size", kernel_size, n, 1)
         self.stride = int_tuple("stride", stride, n, 1)
-        self.padding = int_tuple("padding", padding, n, 0)
+        self.padding = self._check_padding(padding)
         self.dilation = int_tuple("dilation", dilation, n, 1)
         self.output_padding = int_tuple("output_padding", output_padding, n, 0)
         self.groups = positive_int("groups", groups)
@@ -34,6 +34,13 @@ class _ConvNd(Module):
             check_output_padding(self.output_padding, self.stride, self.dilation)
         self.in_channels = self._check_in_channels(in_channels)
         self._init_weight_and_bias(self._weight_shape(), (self.out_channels,), bias, dtype, device)
+
+    def _check_padding(self, padding):
+        """An n-tuple of ints, or (convolutions only) the strings ``'same'`` and ``'valid'`` as PyTorch keeps them."""
+        if isinstance(padding, str) and not self.transposed:
+            F._check_padding_string(type(self).__name__, padding, self.stride)
+            return padding
+        return int_tuple("padding", padding, self.n_spatial, 0)
 
     def _check_in_channels(self, in_channels):
         in_channels = positive_int("in_channels", in_channels)
@@ -92,7 +99,7 @@ class _ConvNd(Module):
         parts = [f"in_channels={self.in_channels}", f"out_channels={self.out_channels}",
                  f"kernel_size={self.kernel_size}", f"stride={self.stride}"]
         n = self.n_spatial
-        if self.padding != (0,) * n:
+        if self.padding != (0,) * n and self.padding != "valid":
             parts.append(f"padding={self.padding}")
         if self.transposed and self.output_padding != (0,) * n:
             parts.append(f"output_padding={self.output_padding}")
