@@ -6,7 +6,7 @@ from ..module import Module
 from ..modules.lazy import when_materialized
 from .parametrize import is_parametrized, register_parametrization
 from .spectral_norm import _as_matrix, _check_settings, _default_dim, _normalized, _sigma
-from .weight_norm import _check_dim, _existing_parameter, _norm_except_dim, _weight_norm
+from .weight_norm import _check_dim, _check_target, _existing_parameter, _norm_except_dim, _weight_norm
 
 
 class _WeightNorm(Module):
@@ -56,8 +56,9 @@ def weight_norm(module, name="weight", dim=0):
     >>> sorted(layer.state_dict())
     ['bias', 'parametrizations.weight.original0', 'parametrizations.weight.original1']
     """
-    _existing_parameter(module, name, "weight_norm")
+    _check_target(module, name, "weight_norm")
     _refuse_twice(module, name, "weight_norm")
+    _existing_parameter(module, name, "weight_norm")
     if dim is not None and (isinstance(dim, bool) or not isinstance(dim, int)):
         raise TypeError(f"weight_norm: dim must be an int or None, got {type(dim).__name__}")
 
@@ -144,9 +145,10 @@ def spectral_norm(module, name="weight", n_power_iterations=1, eps=1e-12, dim=No
     Module
         ``module`` itself.
     """
+    _check_target(module, name, "spectral_norm")
+    _refuse_twice(module, name, "spectral_norm")
     _existing_parameter(module, name, "spectral_norm")
     _check_settings(n_power_iterations, eps, "spectral_norm")
-    _refuse_twice(module, name, "spectral_norm")
     dim = _default_dim(module) if dim is None else dim
 
     def apply():

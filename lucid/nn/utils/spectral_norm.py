@@ -11,7 +11,7 @@ from ...tensor import Tensor
 from ..module import Module
 from ..modules.lazy import cancel_deferred, when_materialized
 from ..parameter import Parameter
-from .weight_norm import _existing_parameter, _hooks_of
+from .weight_norm import _check_target, _existing_parameter, _hooks_of
 
 
 def _normalized(array, eps):
@@ -121,11 +121,12 @@ def spectral_norm(module, name="weight", n_power_iterations=1, eps=1e-12, dim=No
     Module
         ``module`` itself.
     """
-    _existing_parameter(module, name, "spectral_norm")
-    _check_settings(n_power_iterations, eps, "spectral_norm")
+    _check_target(module, name, "spectral_norm")
     if _hooks_of(module, name, SpectralNorm):
         raise RuntimeError(f"spectral_norm: {type(module).__name__}.{name} already has spectral_norm; "
                            "cannot register two spectral_norm hooks on the same parameter")
+    _existing_parameter(module, name, "spectral_norm")
+    _check_settings(n_power_iterations, eps, "spectral_norm")
     fn = SpectralNorm(name, n_power_iterations, _default_dim(module) if dim is None else dim, eps)
     when_materialized(module, name, "spectral_norm", lambda: fn._split(module), stored_as=name + "_orig")
     module.register_forward_pre_hook(fn)

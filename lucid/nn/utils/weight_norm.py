@@ -29,12 +29,16 @@ def _check_dim(dim, ndim, where):
     return dim % ndim
 
 
-def _existing_parameter(module, name, where):
-    """The parameter ``name`` of ``module`` (possibly a lazy placeholder); a clear error when there is none."""
+def _check_target(module, name, where):
     if not isinstance(module, Module):
         raise TypeError(f"{where}: module must be a Module, got {type(module).__name__}")
     if not isinstance(name, str):
         raise TypeError(f"{where}: name must be a str, got {type(name).__name__}")
+
+
+def _existing_parameter(module, name, where):
+    """The parameter ``name`` of ``module`` (possibly a lazy placeholder); a clear error when there is none."""
+    _check_target(module, name, where)
     param = module._parameters.get(name)
     if param is None:
         names = [key for key, value in module._parameters.items() if value is not None]
@@ -119,10 +123,11 @@ def weight_norm(module, name="weight", dim=0):
     >>> layer.weight_g.shape
     (8, 1, 1)
     """
-    _existing_parameter(module, name, "weight_norm")
+    _check_target(module, name, "weight_norm")
     if _hooks_of(module, name, WeightNorm):
         raise RuntimeError(f"weight_norm: {type(module).__name__}.{name} is already weight-normalized; "
                            "cannot register two weight_norm hooks on the same parameter")
+    _existing_parameter(module, name, "weight_norm")
     if dim is not None and (isinstance(dim, bool) or not isinstance(dim, int)):
         raise TypeError(f"weight_norm: dim must be an int or None, got {type(dim).__name__}")
     fn = WeightNorm(name, dim)
