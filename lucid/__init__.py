@@ -20,6 +20,7 @@ bool = bool_
 
 from . import nn  # noqa: E402  (nn builds on everything above)
 from . import optim  # noqa: E402  (optim builds on nn)
+from . import jit  # noqa: E402  (pass-throughs; ScriptModule is a Module)
 from .serialization import load, save  # noqa: E402
 
 __version__ = "0.1.0"

@@ -150,7 +150,9 @@ def _encode(value, keys, arrays, active):
 def _tensor_array(value, where):
     from .nn.state_dict import as_array
 
-    if isinstance(value, Tensor) and value._array is None:
+    from .nn.parameter import is_lazy
+
+    if is_lazy(value):
         raise TypeError(f"cannot save {where}: it is an uninitialized (lazy) parameter; run a forward pass "
                         "or load a state_dict first")
     try:

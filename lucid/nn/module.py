@@ -5,7 +5,7 @@ from collections import OrderedDict
 from ..backend import to_device
 from ..dtypes import to_dtype
 from ..tensor import Tensor
-from .parameter import Parameter
+from .parameter import Parameter, is_lazy
 from . import state_dict as _state
 
 
@@ -23,6 +23,7 @@ class Module:
         object.__setattr__(self, "_modules", OrderedDict())
         object.__setattr__(self, "_forward_pre_hooks", OrderedDict())
         object.__setattr__(self, "_forward_hooks", OrderedDict())
+        object.__setattr__(self, "_load_state_dict_pre_hooks", OrderedDict())
         object.__setattr__(self, "training", True)
 
     def forward(self, *args, **kwargs):
@@ -45,7 +46,9 @@ class Module:
         if "_parameters" not in self.__dict__:
             raise AttributeError(f"call Module.__init__() before assigning {name!r} in {type(self).__name__}")
         params, buffers, modules = self._parameters, self._buffers, self._modules
-        if isinstance(value, Parameter):
+        if isinstance(getattr(type(self), name, None), property):
+            object.__setattr__(self, name, value)  # e.g. a parametrized tensor: its setter decides
+        elif isinstance(value, Parameter):
             self._forget(name)
             params[name] = value
         elif isinstance(value, Module):
@@ -135,6 +138,11 @@ class Module:
 
     def register_forward_hook(self, hook):
         return _HookHandle(self._forward_hooks, hook)
+
+    def _register_load_state_dict_pre_hook(self, hook):
+        """``hook(state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys, error_msgs)``
+        runs before this module loads its own keys; it may append to ``error_msgs``."""
+        return _HookHandle(self._load_state_dict_pre_hooks, hook)
 
     # --------------------------------------------------------------- traversal
     def named_modules(self, memo=None, prefix=""):
@@ -236,7 +244,7 @@ class Module:
     def _apply_move(self, dtype, device):
         """Convert this module's own parameters and buffers; lazy modules also record targets."""
         for tensor in list(self._parameters.values()) + list(self._buffers.values()):
-            if tensor is None or tensor._array is None:
+            if tensor is None or is_lazy(tensor):
                 continue
             if dtype is not None and tensor.is_floating_point():
                 tensor._array = tensor._array.astype(dtype.numpy, copy=False)
@@ -280,6 +288,8 @@ class Module:
     def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys,
                               error_msgs):
         """Load this module's own keys (not its children's); subclasses may extend it."""
+        for hook in list(self._load_state_dict_pre_hooks.values()):
+            hook(state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys, error_msgs)
         _state.load_own(self, state_dict, prefix, missing_keys, error_msgs)
 
     # -------------------------------------------------------------------- repr

@@ -24,6 +24,11 @@ class Parameter(Tensor):
         return "Parameter containing:\n" + super().__repr__()
 
 
+def is_lazy(tensor):
+    """True for a lazy layer's placeholder that has no shape or data yet: the one "still lazy?" test."""
+    return isinstance(tensor, UninitializedParameter)
+
+
 class UninitializedParameter(Parameter):
     """A Parameter whose shape is not known yet.
 

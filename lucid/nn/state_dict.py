@@ -6,6 +6,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from ..backend import get_array_module
+from .parameter import is_lazy
 
 IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
 
@@ -23,9 +24,9 @@ def as_array(value):
     """The NumPy array behind a checkpoint value: a lucid Tensor, an array, or anything with ``__array__``."""
     from ..tensor import Tensor
 
+    if is_lazy(value):
+        raise TypeError("value is an uninitialized parameter")
     if isinstance(value, Tensor):
-        if value._array is None:
-            raise TypeError("value is an uninitialized parameter")
         return np.asarray(value._array)
     if not (isinstance(value, (np.ndarray, np.generic, list, tuple, int, float)) or hasattr(value, "__array__")):
         raise TypeError(f"expected a tensor or array, got {type(value).__name__}")
@@ -53,9 +54,9 @@ def load_own(module, state_dict, prefix, missing_keys, error_msgs):
             missing_keys.append(key)
             continue
         value = state_dict[key]
-        if tensor._array is None and getattr(value, "_array", 0) is None:
+        if is_lazy(tensor) and is_lazy(value):
             continue  # uninitialized on both sides: nothing to copy yet
-        if tensor._array is None:
+        if is_lazy(tensor):
             error_msgs.append(f"{key}: the parameter is still uninitialized, its shape could not be inferred")
             continue
         try:
@@ -79,6 +80,7 @@ def load_own(module, state_dict, prefix, missing_keys, error_msgs):
 def load(root, state_dict, strict=True):
     if not isinstance(state_dict, Mapping):
         raise TypeError(f"state_dict must be a mapping of names to tensors, got {type(state_dict).__name__}")
+    state_dict = OrderedDict(state_dict)  # a load pre-hook may rename keys (as PyTorch's do) in this copy
     saved = snapshot(root)
     missing, unexpected, errors = [], [], []
     try:
@@ -117,18 +119,21 @@ def snapshot(root):
             if tensor is not None and id(tensor) not in seen:
                 seen.add(id(tensor))
                 tensors.append((tensor, tensor.__class__, dict(tensor.__dict__)))
-        saved.append((module, dict(module.__dict__), dict(module._parameters), dict(module._buffers), tensors))
+        registries = {name: value.copy() for name, value in module.__dict__.items()
+                      if name.startswith("_") and isinstance(value, (dict, set))}
+        saved.append((module, module.__class__, dict(module.__dict__), registries, tensors))
     return saved
 
 
 def restore(saved):
-    for module, attributes, parameters, buffers, tensors in saved:
+    for module, cls, attributes, registries, tensors in saved:
+        module.__class__ = cls  # a parametrization swaps in a subclass
         module.__dict__.clear()
         module.__dict__.update(attributes)
-        module._parameters.clear()
-        module._parameters.update(parameters)
-        module._buffers.clear()
-        module._buffers.update(buffers)
+        for name, copy in registries.items():  # parameters, buffers, submodules, hooks: the same objects
+            registry = module.__dict__[name]
+            registry.clear()
+            registry.update(copy)
         for tensor, cls, state in tensors:
             tensor.__class__ = cls
             tensor.__dict__.clear()

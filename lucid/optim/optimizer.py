@@ -8,7 +8,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from ..autograd.grad_mode import enable_grad
-from ..nn.parameter import UninitializedParameter
+from ..nn.parameter import is_lazy
 from ..nn.state_dict import as_array
 from ..tensor import Tensor
 
@@ -108,7 +108,7 @@ class Optimizer:
                 loss = closure()
         for group in self.param_groups:
             for param in group["params"]:
-                if isinstance(param, UninitializedParameter) or param.grad is None:
+                if is_lazy(param) or param.grad is None:
                     continue  # a lazy placeholder not materialized yet, or a parameter without gradient
                 state = self.state.get(param, {})
                 self._update(param, param.grad._array, state, group)
@@ -246,7 +246,7 @@ def _restore_value(where, name, value, param, tensor_expected):
             raise ValueError(f"state_dict {where}: a step count must be a single number, got shape {array.shape}")
         number = array.reshape(()).item()
         return int(number) if float(number).is_integer() else number
-    if isinstance(param, UninitializedParameter) or param._array is None:
+    if is_lazy(param):
         raise ValueError(f"state_dict {where}: its parameter is still uninitialized (a lazy layer before its "
                          "first forward); load the model's state_dict first")
     if array.shape != param._array.shape:

@@ -8,15 +8,15 @@ milliseconds. Lazy layers materialize on that run through their usual first-call
 
 from collections import namedtuple
 
-from .. import _meta
-from ..autograd.grad_mode import no_grad
-from ..backend import to_device
-from ..dtypes import to_dtype
-from ..random import get_rng_state, set_rng_state
-from ..tensor import Tensor, _shape_args
-from .modules.lazy import _first_call_lock
-from .parameter import UninitializedParameter
-from .state_dict import restore, snapshot
+from ... import _meta
+from ...autograd.grad_mode import no_grad
+from ...backend import to_device
+from ...dtypes import to_dtype
+from ...random import get_rng_state, set_rng_state
+from ...tensor import Tensor, _shape_args
+from ..modules.lazy import _first_call_lock
+from ..parameter import is_lazy
+from ..state_dict import restore, snapshot
 
 _META = to_device("meta")
 
@@ -177,7 +177,7 @@ def summary(model, *example, dtype=None):
     """
     outputs = {}
     with _first_call_lock:
-        lazy = {id(p) for p in model.parameters() if isinstance(p, UninitializedParameter)}
+        lazy = {id(p) for p in model.parameters() if is_lazy(p)}
         saved, rng = snapshot(model), get_rng_state()
         try:
             out = _propagate(model, example, dtype, "summary",
