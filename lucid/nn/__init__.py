@@ -8,3 +8,4 @@ from .modules import (Conv2d, Conv3d, ConvTranspose2d, ConvTranspose3d, LazyConv
                       LazyConvTranspose3d, LazyLinear)
 from . import utils
 from .modules import GELU, Identity, L1Loss, LeakyReLU, Linear, MSELoss, ReLU, Tanh
+from .modules import GRU, GRUCell, LSTM, LSTMCell, RNN, RNNBase, RNNCell, RNNCellBase

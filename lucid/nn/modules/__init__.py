@@ -6,3 +6,4 @@ from .lazy import LazyModuleMixin
 from .activation import GELU, LeakyReLU, ReLU, Tanh
 from .linear import Identity, LazyLinear, Linear
 from .loss import L1Loss, MSELoss
+from .rnn import GRU, GRUCell, LSTM, LSTMCell, RNN, RNNBase, RNNCell, RNNCellBase
