@@ -7,9 +7,9 @@ so gradients, and gradients of gradients, come from autograd.
 
 import math
 
-import numpy as np
 
 from ...functions import cat, stack
+from ...creation import zeros
 from ...dtypes import from_numpy_dtype
 from ...random import generator
 from ...tensor import Tensor
@@ -190,9 +190,8 @@ class RNNBase(Module):
         batch = x.shape[1]
         has_cell = _MODES[self.mode][1]
         if hx is None:
-            zeros = Tensor._from_array
-            h = zeros(np.zeros(self._state_shape(batch, False), dtype), x.device)
-            states = (h, zeros(np.zeros(self._state_shape(batch, True), dtype), x.device)) if has_cell else (h,)
+            h = zeros(*self._state_shape(batch, False), dtype=dtype, device=x.device)
+            states = (h, zeros(*self._state_shape(batch, True), dtype=dtype, device=x.device)) if has_cell else (h,)
         else:
             if has_cell:
                 if not isinstance(hx, (tuple, list)) or len(hx) != 2:
@@ -415,8 +414,7 @@ class RNNCellBase(Module):
         expected = (x2.shape[0], self.hidden_size) if batched else (self.hidden_size,)
         count = 2 if self._has_cell else 1
         if hx is None:
-            states = tuple(Tensor._from_array(np.zeros((x2.shape[0], self.hidden_size), dtype), x.device)
-                           for _ in range(count))
+            states = tuple(zeros(x2.shape[0], self.hidden_size, dtype=dtype, device=x.device) for _ in range(count))
         else:
             states = tuple(hx) if self._has_cell else (hx,)
             if len(states) != count:
