@@ -7,9 +7,8 @@ so gradients, and gradients of gradients, come from autograd.
 
 import math
 
-
-from ...functions import cat, stack
 from ...creation import zeros
+from ...functions import cat, stack
 from ...dtypes import from_numpy_dtype
 from ...random import generator
 from ...tensor import Tensor
