@@ -68,6 +68,9 @@ def from_numpy(array):
 
 
 def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False):
+    """Values from ``start`` up to (not including) ``end`` in steps of ``step``; int64 for int arguments."""
+    if step == 0:
+        raise ValueError("arange: step must be nonzero")
     if end is None:
         start, end = 0, start
     values = np.arange(start, end, step)
@@ -77,6 +80,7 @@ def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False
 
 
 def linspace(start, end, steps, dtype=None, device=None, requires_grad=False):
+    """``steps`` evenly spaced values from ``start`` to ``end``, both included."""
     values = np.linspace(start, end, steps)
     return _make(backend.array_module(device).asarray(values, dtype=to_dtype(dtype).numpy), requires_grad, device)
 
@@ -95,3 +99,65 @@ ones_like = _like(ones)
 empty_like = _like(empty)
 randn_like = _like(randn)
 rand_like = _like(rand)
+def full_like(other, fill_value, dtype=None, device=None, requires_grad=False):
+    """``full`` with the shape, dtype and device of another tensor."""
+    return full(other.shape, fill_value, dtype=dtype or other.dtype, device=device or other.device,
+                requires_grad=requires_grad)
+
+
+def randint(low=0, high=None, size=None, *, dtype=None, device=None, requires_grad=False):
+    """Integers drawn uniformly from [low, high): ``randint(high, size)`` or ``randint(low, high, size)``."""
+    if size is None:  # randint(high, size)
+        low, high, size = 0, low, high
+    if high is None or size is None:
+        raise TypeError("randint needs high and size: randint(high, size) or randint(low, high, size)")
+    if high <= low:
+        raise ValueError(f"randint: high ({high}) must be greater than low ({low})")
+    shape = _shape(size if isinstance(size, (tuple, list)) else (size,))
+    values = generator().integers(low, high, shape)
+    return _make(backend.array_module(device).asarray(values, dtype=to_dtype(dtype or "int64").numpy),
+                 requires_grad, device)
+
+
+def randperm(n, *, dtype=None, device=None, requires_grad=False):
+    """A random permutation of ``0 .. n - 1``."""
+    return _make(backend.array_module(device).asarray(generator().permutation(n), dtype=to_dtype(dtype or "int64").numpy),
+                 requires_grad, device)
+
+
+def normal(mean, std, size=None, *, dtype=None, device=None, requires_grad=False):
+    """Normal samples; ``mean`` and ``std`` may be numbers (then ``size`` is needed) or tensors (broadcast)."""
+    if size is None:
+        if not isinstance(mean, Tensor) and not isinstance(std, Tensor):
+            raise TypeError("normal(mean, std) with two numbers needs size")
+        shape = np.broadcast_shapes(np.shape(mean._array if isinstance(mean, Tensor) else mean),
+                                    np.shape(std._array if isinstance(std, Tensor) else std))
+        like = mean if isinstance(mean, Tensor) else std
+        dtype, device = dtype or like.dtype, device or like.device
+    else:
+        shape = _shape(size if isinstance(size, (tuple, list)) else (size,))
+    raw = [v._array if isinstance(v, Tensor) else v for v in (mean, std)]
+    values = generator().normal(raw[0], raw[1], shape)
+    return _make(backend.array_module(device).asarray(values, dtype=to_dtype(dtype).numpy), requires_grad, device)
+
+
+def eye(n, m=None, *, dtype=None, device=None, requires_grad=False):
+    """The ``n`` x ``m`` identity matrix (``m`` defaults to ``n``)."""
+    return _make(backend.array_module(device).asarray(np.eye(n, n if m is None else m), dtype=to_dtype(dtype).numpy),
+                 requires_grad, device)
+
+
+def logspace(start, end, steps, base=10.0, *, dtype=None, device=None, requires_grad=False):
+    """``steps`` values from ``base ** start`` to ``base ** end``, evenly spaced in the exponent."""
+    values = np.logspace(start, end, steps, base=base)
+    return _make(backend.array_module(device).asarray(values, dtype=to_dtype(dtype).numpy), requires_grad, device)
+
+
+def as_tensor(data, dtype=None, device=None):
+    """``data`` as a tensor, sharing memory with a tensor or NumPy array when dtype and device allow."""
+    if isinstance(data, Tensor) and (dtype is None or to_dtype(dtype) == data.dtype):
+        return data
+    if isinstance(data, np.ndarray) and dtype is None and backend.to_device(device).type == "cpu":
+        return from_numpy(data) if data.dtype in (np.float16, np.float32, np.float64, np.int32, np.int64,
+                                                   np.bool_) else Tensor(data)
+    return Tensor(data, dtype=dtype, device=device)

@@ -34,13 +34,16 @@ class DType:
 float16 = DType("float16", np.float16)
 float32 = DType("float32", np.float32)
 float64 = DType("float64", np.float64)
+int8 = DType("int8", np.int8)
+uint8 = DType("uint8", np.uint8)
+int16 = DType("int16", np.int16)
 int32 = DType("int32", np.int32)
 int64 = DType("int64", np.int64)
 bool_ = DType("bool", np.bool_)
 
-_ALL = (float16, float32, float64, int32, int64, bool_)
+_ALL = (float16, float32, float64, int8, uint8, int16, int32, int64, bool_)
 _BY_NAME = {d.name: d for d in _ALL}
-_BY_NAME.update(half=float16, float=float32, double=float64, long=int64, int=int32)
+_BY_NAME.update(half=float16, float=float32, double=float64, long=int64, int=int32, short=int16)
 _BY_NUMPY = {d.numpy: d for d in _ALL}
 
 _default_dtype = float32

@@ -1,12 +1,51 @@
 """Tensor: an array of the device's array module plus what autograd needs."""
 
+import builtins
+import collections
+import math
 import numbers
+import weakref
 
 import numpy as np
 
 from . import backend
 from .autograd.grad_mode import is_grad_enabled, no_grad
 from .dtypes import DType, from_numpy_dtype, get_default_dtype, to_dtype
+
+
+class Size(tuple):
+    """A tensor's shape: a tuple of ints, as ``torch.Size``.
+
+    It prints as a plain tuple (``(2, 3)``), not as ``torch.Size([2, 3])``, so shapes read the same
+    wherever a tuple was printed before.
+
+    Examples
+    --------
+    >>> import lucid
+    >>> lucid.zeros(2, 3).shape
+    (2, 3)
+    >>> lucid.zeros(2, 3).size().numel()
+    6
+    """
+
+    __slots__ = ()
+
+    def numel(self):
+        return math.prod(self)
+
+    def __getitem__(self, index):
+        out = tuple.__getitem__(self, index)
+        return Size(out) if isinstance(index, slice) else out
+
+    def __add__(self, other):
+        return Size(tuple.__add__(self, tuple(other)))
+
+    def __radd__(self, other):
+        return Size(tuple(other) + tuple(self))
+
+
+ValuesIndices = collections.namedtuple("ValuesIndices", ["values", "indices"])
+ValuesIndices.__doc__ = "What ``max``/``min`` with a dim return: ``(values, indices)``, as PyTorch's return types."
 
 
 class Tensor:
@@ -87,8 +126,8 @@ class Tensor:
     def shape(self):
         data = self._array
         if type(data) is np.ndarray:  # already a tuple of Python ints
-            return data.shape
-        return tuple(int(s) for s in data.shape)
+            return Size(data.shape)
+        return Size(int(s) for s in data.shape)
 
     @property
     def ndim(self):
@@ -132,7 +171,17 @@ class Tensor:
         self._retains_grad = True
 
     def size(self, dim=None):
-        return self.shape if dim is None else self.shape[dim]
+        """The shape as a ``lucid.Size``, or the size of one dim."""
+        if dim is None:
+            return self.shape
+        (axis,) = _axes(dim, self.ndim)
+        return self.shape[axis]
+
+    def nelement(self):
+        return self.numel()
+
+    def element_size(self):
+        return int(self._array.dtype.itemsize)
 
     def dim(self):
         return self.ndim
@@ -285,36 +334,89 @@ class Tensor:
         if inputs is not None:
             raise NotImplementedError("backward(inputs=...) is not supported; use lucid.autograd.grad")
 
-    # ----------------------------------------------------- in-place (no graph)
+    # ----------------------------------------------------------------- in-place
     def _check_inplace(self):
         if is_grad_enabled() and self._requires_grad and self.is_leaf:
             raise RuntimeError(
                 "a leaf tensor that requires grad is being modified in place; wrap it in lucid.no_grad()"
             )
 
-    def zero_(self):
+    def _inplace(self, op, *operands):
+        """Write ``op(self, *operands)`` into this tensor's storage and return ``self``.
+
+        Under grad mode with ``self`` or an operand requiring grad, the change is recorded as
+        PyTorch records it: ``op`` runs on a copy of the old values that carries the old history,
+        this tensor takes the new node, and its version goes up, so graphs that kept the old
+        values raise in their backward. Otherwise the values are written and nothing recorded.
+        """
+        record = is_grad_enabled() and (
+            self._requires_grad or any(isinstance(o, Tensor) and o._requires_grad for o in operands)
+        )
         self._check_inplace()
-        self._array[...] = 0
-        self._bump_version()
+        if not record:
+            with no_grad():
+                result = op(self, *operands)
+            self._write(result, op)
+            return self
+        node = self._node
+        if node is not None and node.function.returns_view and getattr(self._array, "base", None) is not None:
+            raise RuntimeError(
+                f"in-place {_op_name(op)} on a view (from {node.name}) of a tensor that is part of a graph is not "
+                "supported: the base tensor's history would miss the change; clone() the view first"
+            )
+        old = Tensor._from_array(self._array.copy(), self._device)
+        old._node, old._requires_grad = node, self._requires_grad
+        result = op(old, *operands)
+        self._write(result, op)
+        if result._node is not None:
+            self._node, self._requires_grad = result._node, True
+            result._node.ctx._output = weakref.ref(self)
+            result._node.ctx._output_version = self._version_box[0]
         return self
+
+    def _write(self, result, op):
+        """Put ``result``'s values into this tensor's array (same shape; same kind of dtype or narrower)."""
+        array = result._array
+        if tuple(array.shape) != tuple(self._array.shape):
+            raise RuntimeError(
+                f"in-place {_op_name(op)}: the result has shape {tuple(array.shape)}, which does not fit this "
+                f"tensor's shape {self.shape} (an in-place op cannot broadcast its output)"
+            )
+        if not np.can_cast(array.dtype, self._array.dtype, "same_kind"):
+            raise RuntimeError(
+                f"in-place {_op_name(op)}: the result type {from_numpy_dtype(array.dtype)} cannot be cast to "
+                f"this tensor's dtype {self.dtype}"
+            )
+        self._array[...] = array
+        self._bump_version()
+
+    def zero_(self):
+        return self.fill_(0)
 
     def fill_(self, value):
-        self._check_inplace()
-        self._array[...] = value
-        self._bump_version()
-        return self
+        """Set every element to ``value`` (a number or a one-element tensor)."""
+        if isinstance(value, Tensor) and value.numel() != 1:
+            raise RuntimeError(f"fill_ takes a number or a one-element tensor, got a tensor of shape {value.shape}")
+        if not (is_grad_enabled() and (self._requires_grad or (isinstance(value, Tensor) and value._requires_grad))):
+            self._check_inplace()
+            self._array[...] = _raw(value)
+            self._bump_version()
+            return self
+        return self._inplace(_fill, value)
 
     def copy_(self, source):
-        """Copy values from ``source`` (broadcast to this shape) into this tensor's data."""
-        self._check_inplace()
-        source = np.asarray(source._array if isinstance(source, Tensor) else source)
+        """Copy values from ``source`` (broadcast to this shape) into this tensor."""
+        source = source if isinstance(source, Tensor) else Tensor(np.asarray(source), device=self._device)
         try:
-            np.broadcast_to(source, self._array.shape)
+            np.broadcast_to(np.empty(source.shape, dtype=np.bool_), self.shape)
         except ValueError:
             raise RuntimeError(f"copy_: source of shape {source.shape} does not fit {self.shape}") from None
-        self._array[...] = source
-        self._bump_version()
-        return self
+        if not (is_grad_enabled() and (self._requires_grad or source._requires_grad)):
+            self._check_inplace()
+            self._array[...] = source._array
+            self._bump_version()
+            return self
+        return self._inplace(_copy, source)
 
     def uniform_(self, low=0.0, high=1.0):
         from .random import generator
@@ -333,28 +435,72 @@ class Tensor:
         return self
 
     def add_(self, other, alpha=1):
-        self._check_inplace()
-        self._array += alpha * _raw(other)
-        self._bump_version()
-        return self
+        return self._inplace(_add_scaled, other, alpha)
 
     def sub_(self, other, alpha=1):
-        self._check_inplace()
-        self._array -= alpha * _raw(other)
-        self._bump_version()
-        return self
+        return self._inplace(_add_scaled, other, -alpha)
 
     def mul_(self, other):
-        self._check_inplace()
-        self._array *= _raw(other)
-        self._bump_version()
-        return self
+        return self._inplace(Tensor.mul, other)
 
     def div_(self, other):
-        self._check_inplace()
-        self._array /= _raw(other)
-        self._bump_version()
-        return self
+        return self._inplace(Tensor.div, other)
+
+    def pow_(self, exponent):
+        return self._inplace(Tensor.pow, exponent)
+
+    def neg_(self):
+        return self._inplace(Tensor.neg)
+
+    def abs_(self):
+        return self._inplace(Tensor.abs)
+
+    def exp_(self):
+        return self._inplace(Tensor.exp)
+
+    def log_(self):
+        return self._inplace(Tensor.log)
+
+    def sqrt_(self):
+        return self._inplace(Tensor.sqrt)
+
+    def sin_(self):
+        return self._inplace(Tensor.sin)
+
+    def cos_(self):
+        return self._inplace(Tensor.cos)
+
+    def tanh_(self):
+        return self._inplace(Tensor.tanh)
+
+    def sigmoid_(self):
+        return self._inplace(Tensor.sigmoid)
+
+    def relu_(self):
+        return self._inplace(Tensor.relu)
+
+    def reciprocal_(self):
+        return self._inplace(Tensor.reciprocal)
+
+    def clamp_(self, min=None, max=None):
+        return self._inplace(Tensor.clamp, min, max)
+
+    clip_ = clamp_
+
+    def masked_fill_(self, mask, value):
+        return self._inplace(Tensor.masked_fill, mask, value)
+
+    def __iadd__(self, other):
+        return self.add_(other)
+
+    def __isub__(self, other):
+        return self.sub_(other)
+
+    def __imul__(self, other):
+        return self.mul_(other)
+
+    def __itruediv__(self, other):
+        return self.div_(other)
 
     def __setitem__(self, index, value):
         self._check_inplace()
@@ -444,6 +590,19 @@ class Tensor:
     def matmul(self, other):
         return self @ other
 
+    def mm(self, other):
+        """Matrix product of two 2-d tensors."""
+        if self.ndim != 2 or getattr(other, "ndim", None) != 2:
+            raise RuntimeError(f"mm expects two 2-d tensors, got shapes {self.shape} and {getattr(other, 'shape', None)}")
+        return self @ other
+
+    def bmm(self, other):
+        """Batched matrix product of two 3-d tensors with the same batch size."""
+        if self.ndim != 3 or getattr(other, "ndim", None) != 3 or self.shape[0] != other.shape[0]:
+            raise RuntimeError(f"bmm expects two 3-d tensors with one batch size, got shapes {self.shape} and "
+                               f"{getattr(other, 'shape', None)}")
+        return self @ other
+
     def _float_self(self):
         return self if self.is_floating_point() else self.to(dtype=get_default_dtype())
 
@@ -471,11 +630,66 @@ class Tensor:
 
     __hash__ = object.__hash__
 
-    def add(self, other):
-        return self + other
+    def eq(self, other):
+        return self == other
 
-    def sub(self, other):
-        return self - other
+    def ne(self, other):
+        return self != other
+
+    def lt(self, other):
+        return self < other
+
+    def le(self, other):
+        return self <= other
+
+    def gt(self, other):
+        return self > other
+
+    def ge(self, other):
+        return self >= other
+
+    greater, greater_equal, less, less_equal, not_equal = gt, ge, lt, le, ne
+
+    def equal(self, other):
+        """True when both tensors have the same shape and the same values."""
+        return self.shape == other.shape and bool(np.array_equal(self._array, _raw(other)))
+
+    def _logical(self, other, logic):
+        return Tensor._from_array(logic(self._array, _raw(other)), self._device)
+
+    def __and__(self, other):
+        return self._logical(other, np.logical_and if self._array.dtype.kind == "b" else np.bitwise_and)
+
+    def __or__(self, other):
+        return self._logical(other, np.logical_or if self._array.dtype.kind == "b" else np.bitwise_or)
+
+    def __xor__(self, other):
+        return self._logical(other, np.logical_xor if self._array.dtype.kind == "b" else np.bitwise_xor)
+
+    __rand__, __ror__, __rxor__ = __and__, __or__, __xor__
+
+    def __invert__(self):
+        if self._array.dtype.kind == "b":
+            return Tensor._from_array(np.logical_not(self._array), self._device)
+        return Tensor._from_array(np.invert(self._array), self._device)
+
+    def logical_and(self, other):
+        return self._logical(other, np.logical_and)
+
+    def logical_or(self, other):
+        return self._logical(other, np.logical_or)
+
+    def logical_xor(self, other):
+        return self._logical(other, np.logical_xor)
+
+    def logical_not(self):
+        return Tensor._from_array(np.logical_not(self._array), self._device)
+
+    def add(self, other, *, alpha=1):
+        return self + (other if alpha == 1 else other * alpha)
+
+    def sub(self, other, *, alpha=1):
+        return self - (other if alpha == 1 else other * alpha)
 
     def mul(self, other):
         return self * other
@@ -490,28 +704,67 @@ class Tensor:
         return -self
 
     # ---------------------------------------------------------- elementwise
-    def exp(self):
-        from .ops.unary import Exp
+    def _unary(self, name):
+        from .ops import unary
 
-        return Exp.apply(self._float_self())
+        return getattr(unary, name).apply(self._float_self())
+
+    def exp(self):
+        return self._unary("Exp")
 
     def log(self):
-        from .ops.unary import Log
+        return self._unary("Log")
 
-        return Log.apply(self._float_self())
+    def log1p(self):
+        return self._unary("Log1p")
+
+    def expm1(self):
+        return self._unary("Expm1")
+
+    def log2(self):
+        return self.log() / math.log(2)
+
+    def log10(self):
+        return self.log() / math.log(10)
 
     def sqrt(self):
-        return self._float_self() ** 0.5
+        return self._unary("Sqrt")
+
+    def rsqrt(self):
+        return self._unary("Rsqrt")
+
+    def square(self):
+        return self * self
+
+    def reciprocal(self):
+        return 1.0 / self._float_self()
+
+    def sin(self):
+        return self._unary("Sin")
+
+    def cos(self):
+        return self._unary("Cos")
+
+    def tan(self):
+        return self._unary("Tan")
+
+    def atan(self):
+        return self._unary("Atan")
+
+    arctan = atan
+
+    def atan2(self, other):
+        from .ops.arithmetic import Atan2
+
+        return self._float_self()._binary(Atan2, other)
+
+    arctan2 = atan2
 
     def tanh(self):
-        from .ops.unary import Tanh
-
-        return Tanh.apply(self._float_self())
+        return self._unary("Tanh")
 
     def sigmoid(self):
-        from .ops.unary import Sigmoid
-
-        return Sigmoid.apply(self._float_self())
+        return self._unary("Sigmoid")
 
     def relu(self):
         from .ops.unary import ReLU
@@ -523,25 +776,249 @@ class Tensor:
 
         return Abs.apply(self)
 
+    __abs__ = abs
+
+    def _piecewise_constant(self, name):
+        from .ops.unary import PiecewiseConstant
+
+        return PiecewiseConstant.apply(self, name=name)
+
+    def sign(self):
+        return self._piecewise_constant("sign")
+
+    def floor(self):
+        return self._piecewise_constant("floor")
+
+    def ceil(self):
+        return self._piecewise_constant("ceil")
+
+    def trunc(self):
+        return self._piecewise_constant("trunc")
+
+    def round(self, decimals=0):
+        """Round half to even, as PyTorch; ``decimals`` shifts the rounding position."""
+        if decimals == 0:
+            return self._piecewise_constant("round")
+        scale = 10.0**decimals
+        return (self * scale)._piecewise_constant("round") / scale
+
+    def clamp(self, min=None, max=None):
+        """Limit values to ``[min, max]``; either bound may be a number, a tensor or None."""
+        from .ops.arithmetic import Clamp
+
+        if min is None and max is None:
+            raise ValueError("clamp needs at least one of min and max, got both None")
+        if not isinstance(min, Tensor) and not isinstance(max, Tensor):
+            for name, bound in (("min", min), ("max", max)):
+                if bound is not None and not isinstance(bound, numbers.Number):
+                    raise TypeError(f"clamp: {name} must be a number, a Tensor or None, got {type(bound).__name__}")
+            x = self if self.is_floating_point() or all(
+                b is None or isinstance(b, numbers.Integral) for b in (min, max)) else self._float_self()
+            return Clamp.apply(x, min=min, max=max)
+        out = self
+        if min is not None:  # ties keep the input, so the gradient goes to x where min <= x <= max
+            out = where(out < min, min, out)
+        if max is not None:
+            out = where(out > max, max, out)
+        return out
+
+    clip = clamp
+
+    def clamp_min(self, min):
+        return self.clamp(min=min)
+
+    def clamp_max(self, max):
+        return self.clamp(max=max)
+
+    def maximum(self, other):
+        from .ops.arithmetic import Maximum
+
+        return self._binary(Maximum, other)
+
+    def minimum(self, other):
+        from .ops.arithmetic import Minimum
+
+        return self._binary(Minimum, other)
+
+    def masked_fill(self, mask, value):
+        """``value`` where the bool ``mask`` (broadcast to this shape) is True, this tensor elsewhere."""
+        mask = _as_mask("masked_fill", mask)
+        if isinstance(value, Tensor) and value.numel() != 1:
+            raise RuntimeError(f"masked_fill takes a number or a one-element tensor as value, got shape {value.shape}")
+        try:
+            shape = np.broadcast_shapes(tuple(mask.shape), self.shape)
+        except ValueError:
+            shape = None
+        if shape != self.shape:
+            raise RuntimeError(f"masked_fill: mask of shape {tuple(mask.shape)} does not broadcast to the tensor's "
+                               f"shape {self.shape}")
+        value = value.reshape(()) if isinstance(value, Tensor) else value
+        return where(mask, value, self)
+
+    def where(self, condition, other):
+        return where(condition, self, other)
+
+    def nan_to_num(self, nan=0.0, posinf=None, neginf=None):
+        """NaN, +inf and -inf replaced by ``nan``, ``posinf`` and ``neginf`` (default: the dtype's extremes)."""
+        if not self.is_floating_point():
+            return self.clone()
+        info = np.finfo(self._array.dtype)
+        out = where(self.isnan(), nan, self)
+        out = where(self == np.inf, info.max if posinf is None else posinf, out)
+        return where(self == -np.inf, info.min if neginf is None else neginf, out)
+
+    def isnan(self):
+        return Tensor._from_array(np.isnan(self._array), self._device)
+
+    def isinf(self):
+        return Tensor._from_array(np.isinf(self._array), self._device)
+
+    def isfinite(self):
+        return Tensor._from_array(np.isfinite(self._array), self._device)
+
+    def softmax(self, dim):
+        shifted = self._float_self() - self._float_self().amax(dim, keepdim=True).detach()
+        e = shifted.exp()
+        return e / e.sum(dim, keepdim=True)
+
+    def log_softmax(self, dim):
+        shifted = self._float_self() - self._float_self().amax(dim, keepdim=True).detach()
+        return shifted - shifted.exp().sum(dim, keepdim=True).log()
+
+    def logsumexp(self, dim, keepdim=False):
+        x = self._float_self()
+        peak = x.amax(dim, keepdim=True).detach()
+        peak = where(peak.isfinite(), peak, 0.0)  # all -inf (or inf) rows: shift by nothing
+        out = (x - peak).exp().sum(dim, keepdim=True).log() + peak
+        return out if keepdim else out.squeeze(_axes(dim, self.ndim))
+
     # ------------------------------------------------------------ reductions
-    def sum(self, dim=None, keepdim=False, *, axis=None):
+    def sum(self, dim=None, keepdim=False, *, dtype=None, axis=None):
         from .ops.reduce import Sum
 
-        return Sum.apply(self, axis=_axes(dim if axis is None else axis, self.ndim), keepdims=keepdim)
+        x = self if dtype is None else self.to(dtype=dtype)
+        if x._array.dtype.kind == "b":
+            x = x.long()
+        return Sum.apply(x, axis=_axes(dim if axis is None else axis, self.ndim), keepdims=keepdim)
 
-    def mean(self, dim=None, keepdim=False, *, axis=None):
+    def mean(self, dim=None, keepdim=False, *, dtype=None, axis=None):
         from .ops.reduce import Mean
 
-        return Mean.apply(self._float_self(), axis=_axes(dim if axis is None else axis, self.ndim), keepdims=keepdim)
+        x = self._float_self() if dtype is None else self.to(dtype=dtype)
+        return Mean.apply(x, axis=_axes(dim if axis is None else axis, self.ndim), keepdims=keepdim)
 
-    def max(self, dim=None, keepdim=False):
-        """Largest value (no index is returned); the gradient goes to the maxima, split evenly."""
+    def var(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
+        """Variance; ``correction`` (default 1, Bessel's) is subtracted from the count, as in PyTorch.
+
+        ``unbiased=False`` is ``correction=0``. A dim given as a bool is read as ``unbiased`` (the
+        old ``var(unbiased)`` call).
+        """
+        if isinstance(dim, bool):
+            dim, unbiased = None, dim
+        if unbiased is not None and correction is not None:
+            raise ValueError("var/std: give unbiased or correction, not both")
+        correction = (1 if unbiased is None or unbiased else 0) if correction is None else correction
+        x = self._float_self()
+        axes = _axes(dim, self.ndim)
+        count = self.numel() if axes is None else math.prod(self.shape[a] for a in axes)
+        centered = x - x.mean(axes, keepdim=True)
+        return (centered * centered).sum(axes, keepdim=keepdim) / builtins.max(count - correction, 0)
+
+    def std(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
+        return self.var(dim, unbiased, keepdim, correction=correction).sqrt()
+
+    def _extremum(self, name, dim, keepdim, other):
+        from .ops import reduce
+
+        if isinstance(dim, Tensor) and other is None:
+            dim, other = None, dim
+        if other is not None:
+            return self.maximum(other) if name == "Max" else self.minimum(other)
+        function = getattr(reduce, name)
+        if dim is None:
+            if self.numel() == 0:
+                raise RuntimeError(f"{name.lower()}() of an empty tensor: specify a dim")
+            return function.apply(self, axis=None, keepdims=False)
+        if not isinstance(dim, numbers.Integral):
+            raise TypeError(f"{name.lower()}(dim) takes one int dim (use amax/amin for several), got {dim!r}")
+        indices = (self.argmax if name == "Max" else self.argmin)(dim, keepdim=True)
+        values = self.gather(dim, indices)
+        if not keepdim:
+            values, indices = values.squeeze(dim), indices.squeeze(dim)
+        return ValuesIndices(values, indices)
+
+    def max(self, dim=None, keepdim=False, *, other=None):
+        """The largest value; with ``dim``, a ``(values, indices)`` pair; with a tensor, ``maximum``.
+
+        Without ``dim`` tied maxima share the gradient; with ``dim`` it goes to the returned index.
+        """
+        return self._extremum("Max", dim, keepdim, other)
+
+    def min(self, dim=None, keepdim=False, *, other=None):
+        """The smallest value; with ``dim``, a ``(values, indices)`` pair; with a tensor, ``minimum``."""
+        return self._extremum("Min", dim, keepdim, other)
+
+    def amax(self, dim=(), keepdim=False):
+        """Largest values over ``dim`` (all dims when empty); tied maxima share the gradient."""
         from .ops.reduce import Max
 
-        return Max.apply(self, axis=_axes(dim, self.ndim), keepdims=keepdim)
+        return Max.apply(self, axis=_axes(None if dim == () else dim, self.ndim), keepdims=keepdim)
 
-    def argmax(self, dim=None):
-        return Tensor._from_array(np.argmax(self._array, axis=dim), self._device)
+    def amin(self, dim=(), keepdim=False):
+        from .ops.reduce import Min
+
+        return Min.apply(self, axis=_axes(None if dim == () else dim, self.ndim), keepdims=keepdim)
+
+    def _arg_extremum(self, find, dim, keepdim):
+        if dim is None:
+            out = find(self._array.reshape(-1))
+            return Tensor._from_array(np.asarray(out, dtype=np.int64).reshape((1,) * self.ndim if keepdim else ()),
+                                      self._device)
+        (axis,) = _axes(dim, self.ndim)
+        return Tensor._from_array(np.asarray(find(self._array, axis=axis, keepdims=keepdim), dtype=np.int64),
+                                  self._device)
+
+    def argmax(self, dim=None, keepdim=False):
+        return self._arg_extremum(np.argmax, dim, keepdim)
+
+    def argmin(self, dim=None, keepdim=False):
+        return self._arg_extremum(np.argmin, dim, keepdim)
+
+    def any(self, dim=None, keepdim=False):
+        return Tensor._from_array(np.any(self._array, axis=_axes(dim, self.ndim), keepdims=keepdim), self._device)
+
+    def all(self, dim=None, keepdim=False):
+        return Tensor._from_array(np.all(self._array, axis=_axes(dim, self.ndim), keepdims=keepdim), self._device)
+
+    def cumsum(self, dim):
+        from .ops.reduce import Cumsum
+
+        (axis,) = _axes(dim, self.ndim)
+        x = self.long() if self._array.dtype.kind == "b" else self
+        return Cumsum.apply(x, axis=axis)
+
+    def prod(self, dim=None, keepdim=False):
+        from .ops.reduce import Prod
+
+        if dim is not None and not isinstance(dim, numbers.Integral):
+            raise TypeError(f"prod(dim) takes one int dim, got {dim!r}")
+        return Prod.apply(self, axis=_axes(dim, self.ndim), keepdims=keepdim)
+
+    def norm(self, p="fro", dim=None, keepdim=False):
+        """The p-norm over ``dim`` (all elements by default): 2 ("fro"), 1, inf, -inf or any other p > 0."""
+        x = self._float_self()
+        axes = _axes(dim, self.ndim)
+        if p in ("fro", 2):
+            return (x * x).sum(axes, keepdim=keepdim).sqrt()
+        if p == 1:
+            return x.abs().sum(axes, keepdim=keepdim)
+        if p == math.inf:
+            return x.abs().amax(() if axes is None else axes, keepdim=keepdim)
+        if p == -math.inf:
+            return x.abs().amin(() if axes is None else axes, keepdim=keepdim)
+        if isinstance(p, numbers.Number) and p > 0:
+            return (x.abs() ** p).sum(axes, keepdim=keepdim) ** (1.0 / p)
+        raise ValueError(f"norm: p must be 'fro', inf, -inf or a number > 0, got {p!r}")
 
     # ----------------------------------------------------------------- shape
     def reshape(self, *shape):
@@ -555,54 +1032,232 @@ class Tensor:
 
     view = reshape
 
+    def view_as(self, other):
+        return self.reshape(other.shape)
+
+    reshape_as = view_as
+
     def flatten(self, start_dim=0, end_dim=-1):
         if self.ndim == 0:
             return self.reshape(1)
-        start, end = start_dim % self.ndim, end_dim % self.ndim
+        start, end = _axes(start_dim, self.ndim)[0], _axes(end_dim, self.ndim)[0]
+        if start > end:
+            raise RuntimeError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim}")
         shape = self.shape
-        return self.reshape(*shape[:start], -1, *shape[end + 1 :])
+        return self.reshape(*shape[:start], math.prod(shape[start:end + 1]), *shape[end + 1:])
+
+    def unflatten(self, dim, sizes):
+        """Split dimension ``dim`` into ``sizes`` (one entry may be -1)."""
+        (dim,) = _axes(dim, self.ndim)
+        sizes = _shape_args(tuple(sizes))
+        filled = _infer_size(sizes, self.shape[dim])
+        if filled is None or math.prod(filled) != self.shape[dim]:
+            raise RuntimeError(f"unflatten: sizes {sizes} do not multiply to the size {self.shape[dim]} of dim {dim}")
+        return self.reshape(*self.shape[:dim], *filled, *self.shape[dim + 1:])
 
     def unsqueeze(self, dim):
+        if not -self.ndim - 1 <= dim <= self.ndim:
+            raise IndexError(f"unsqueeze: dim {dim} is out of range for a tensor with {self.ndim} dims "
+                             f"(expected -{self.ndim + 1} to {self.ndim})")
         dim = dim % (self.ndim + 1)
         shape = self.shape
         return self.reshape(*shape[:dim], 1, *shape[dim:])
 
     def squeeze(self, dim=None):
+        """Drop dimensions of size 1: all of them, or those among ``dim`` (an int or a tuple)."""
         shape = self.shape
         if dim is None:
-            return self.reshape(*[s for s in shape if s != 1])
-        dim = dim % max(self.ndim, 1)
-        if self.ndim == 0 or shape[dim] != 1:
+            dims = range(self.ndim)
+        elif self.ndim == 0:
+            _axes(dim, 0)
             return self
-        return self.reshape(*shape[:dim], *shape[dim + 1 :])
+        else:
+            dims = _axes(dim, self.ndim)
+        drop = {d for d in dims if shape[d] == 1}
+        if not drop:
+            return self
+        return self.reshape(*[s for i, s in enumerate(shape) if i not in drop])
 
     def permute(self, *dims):
         from .ops.shape import Permute
 
         dims = _shape_args(dims)
-        if sorted(d % self.ndim for d in dims) != list(range(self.ndim)):
+        if len(dims) != self.ndim or sorted(d % max(self.ndim, 1) for d in dims) != list(range(self.ndim)):
             raise ValueError(f"permute needs a permutation of {self.ndim} dims, got {tuple(dims)}")
         return Permute.apply(self, axes=tuple(d % self.ndim for d in dims))
 
     def transpose(self, dim0, dim1):
+        if self.ndim == 0:
+            return self
         axes = list(range(self.ndim))
+        (dim0,), (dim1,) = _axes(dim0, self.ndim), _axes(dim1, self.ndim)
         axes[dim0], axes[dim1] = axes[dim1], axes[dim0]
         return self.permute(*axes)
+
+    swapaxes = swapdims = transpose
+
+    def t(self):
+        """Transpose of a tensor with at most 2 dims."""
+        if self.ndim > 2:
+            raise RuntimeError(f"t() expects a tensor with <= 2 dims, got {self.ndim}; use transpose or mT")
+        return self.transpose(0, -1) if self.ndim == 2 else self
 
     @property
     def T(self):
         return self.permute(*reversed(range(self.ndim)))
 
+    @property
+    def mT(self):
+        """The last two dims swapped (a batch of matrices transposed)."""
+        if self.ndim < 2:
+            raise RuntimeError(f"mT needs a tensor with at least 2 dims, got {self.ndim}")
+        return self.transpose(-2, -1)
+
+    def movedim(self, source, destination):
+        (source,), (destination,) = _axes(source, self.ndim), _axes(destination, self.ndim)
+        order = [d for d in range(self.ndim) if d != source]
+        order.insert(destination, source)
+        return self.permute(*order)
+
+    moveaxis = movedim
+
     def expand(self, *shape):
         from .ops.shape import Expand
 
         shape = _shape_args(shape)
-        shape = tuple(s if s != -1 else self.shape[i - len(shape) + self.ndim] for i, s in enumerate(shape))
+        if len(shape) < self.ndim:
+            raise RuntimeError(f"expand: the target shape {shape} has fewer dims than the tensor's {self.shape}")
+        lead = len(shape) - self.ndim
+        shape = tuple(self.shape[i - lead] if s == -1 and i >= lead else s for i, s in enumerate(shape))
         try:
-            np.broadcast_shapes(self._array.shape, shape)
+            if np.broadcast_shapes(self._array.shape, shape) != shape:
+                raise ValueError
         except ValueError:
             raise RuntimeError(f"cannot expand shape {self.shape} to {shape}") from None
         return Expand.apply(self, shape=shape)
+
+    def expand_as(self, other):
+        return self.expand(other.shape)
+
+    def repeat(self, *sizes):
+        """Tile the tensor ``sizes[i]`` times along each dim (leading new dims allowed)."""
+        sizes = _shape_args(sizes)
+        if len(sizes) < self.ndim:
+            raise RuntimeError(f"repeat: {len(sizes)} repeat counts {sizes} for a tensor with {self.ndim} dims; "
+                               "give at least one per dim")
+        if any(s < 0 for s in sizes):
+            raise RuntimeError(f"repeat counts must be non-negative, got {sizes}")
+        shape = (1,) * (len(sizes) - self.ndim) + self.shape
+        interleaved = [n for s in shape for n in (1, s)]
+        expanded = [n for r, s in zip(sizes, shape) for n in (r, s)]
+        return self.reshape(*interleaved).expand(*expanded).reshape(*[r * s for r, s in zip(sizes, shape)])
+
+    def repeat_interleave(self, repeats, dim=None):
+        """Repeat each element ``repeats`` times (an int, or a tensor with one count per element) along ``dim``."""
+        x = self.reshape(-1) if dim is None else self
+        (axis,) = _axes(0 if dim is None else dim, x.ndim)
+        n = x.shape[axis]
+        if isinstance(repeats, numbers.Integral) or (isinstance(repeats, Tensor) and repeats.numel() == 1
+                                                      and repeats.ndim == 0):
+            count = int(repeats)
+            if count < 0:
+                raise RuntimeError(f"repeat_interleave: repeats must be non-negative, got {count}")
+            shape = list(x.shape)
+            out = x.unsqueeze(axis + 1).expand(*shape[:axis + 1], count, *shape[axis + 1:])
+            return out.reshape(*shape[:axis], n * count, *shape[axis + 1:])
+        counts = np.asarray(_raw(repeats)).reshape(-1)
+        if counts.shape[0] != n or counts.dtype.kind not in "iu" or (counts < 0).any():
+            raise RuntimeError(f"repeat_interleave: repeats must be {n} non-negative ints (one per element of dim "
+                               f"{axis}), got {counts.shape[0]} of dtype {counts.dtype}")
+        return x.index_select(axis, np.repeat(np.arange(n), counts))
+
+    def index_select(self, dim, index):
+        (axis,) = _axes(dim, self.ndim)
+        index = np.asarray(_raw(index))
+        if index.ndim > 1 or (index.size and index.dtype.kind not in "iu"):
+            raise IndexError(f"index_select: index must be a 1-d integer tensor, got shape {index.shape} of "
+                             f"dtype {index.dtype}")
+        return self[(slice(None),) * axis + (index.astype(np.int64).reshape(-1),)]
+
+    def gather(self, dim, index):
+        """Values along ``dim`` at ``index`` (an int tensor with this tensor's number of dims)."""
+        (axis,) = _axes(dim, self.ndim)
+        index = np.asarray(_raw(index))
+        if index.ndim != self.ndim or index.dtype.kind not in "iu":
+            raise RuntimeError(f"gather: index must be an integer tensor with {self.ndim} dims, got shape "
+                               f"{index.shape} of dtype {index.dtype}")
+        if any(i != axis and index.shape[i] > self.shape[i] for i in range(self.ndim)):
+            raise RuntimeError(f"gather: index of shape {index.shape} is larger than the input {self.shape} "
+                               f"outside dim {axis}")
+        grids = [np.arange(n).reshape((-1,) + (1,) * (index.ndim - 1 - i)) for i, n in enumerate(index.shape)]
+        grids[axis] = index
+        return self[tuple(grids)]
+
+    def select(self, dim, index):
+        (axis,) = _axes(dim, self.ndim)
+        n = self.shape[axis]
+        if not -n <= index < n:
+            raise IndexError(f"select: index {index} is out of range for dim {axis} of size {n}")
+        return self[(slice(None),) * axis + (index,)]
+
+    def narrow(self, dim, start, length):
+        (axis,) = _axes(dim, self.ndim)
+        n = self.shape[axis]
+        start = start + n if start < 0 else start
+        if not 0 <= start <= n or length < 0 or start + length > n:
+            raise IndexError(f"narrow: start {start} and length {length} do not fit dim {axis} of size {n}")
+        return self[(slice(None),) * axis + (slice(start, start + length),)]
+
+    def split(self, split_size_or_sections, dim=0):
+        """Pieces along ``dim``: of ``split_size`` each (the last may be shorter) or of the given sizes."""
+        (axis,) = _axes(dim, self.ndim)
+        n = self.shape[axis]
+        if isinstance(split_size_or_sections, numbers.Integral):
+            size = int(split_size_or_sections)
+            if size <= 0 and n > 0 or size < 0:
+                raise RuntimeError(f"split: split_size must be positive, got {size}")
+            sizes = [builtins.min(size, n - start) for start in range(0, n, size)] if n else [0]
+        else:
+            sizes = [int(s) for s in split_size_or_sections]
+            if builtins.sum(sizes) != n or any(s < 0 for s in sizes):
+                raise RuntimeError(f"split: split_sizes {sizes} must be non-negative and sum to {n}, the size of "
+                                   f"dim {axis}; they sum to {builtins.sum(sizes)}")
+        pieces, start = [], 0
+        for size in sizes:
+            pieces.append(self.narrow(axis, start, size))
+            start += size
+        return tuple(pieces)
+
+    def chunk(self, chunks, dim=0):
+        """Up to ``chunks`` pieces of size ceil(n / chunks) along ``dim``, as PyTorch's chunk."""
+        if not isinstance(chunks, numbers.Integral) or chunks <= 0:
+            raise RuntimeError(f"chunk: chunks must be a positive int, got {chunks!r}")
+        (axis,) = _axes(dim, self.ndim)
+        return self.split(builtins.max(-(-self.shape[axis] // chunks), 1), axis)
+
+    def unbind(self, dim=0):
+        (axis,) = _axes(dim, self.ndim)
+        return tuple(self.select(axis, i) for i in range(self.shape[axis]))
+
+    def flip(self, *dims):
+        from .ops.shape import Flip
+
+        dims = dims[0] if len(dims) == 1 and isinstance(dims[0], (tuple, list)) else dims
+        return Flip.apply(self, axes=_axes(tuple(dims), self.ndim))
+
+    def roll(self, shifts, dims=None):
+        from .ops.shape import Roll
+
+        if dims is None:
+            return self.reshape(-1).roll(shifts, 0).reshape(self.shape)
+        shifts = (shifts,) if isinstance(shifts, numbers.Integral) else tuple(shifts)
+        axes = _axes(dims, self.ndim)
+        if len(shifts) != len(axes):
+            raise RuntimeError(f"roll: {len(shifts)} shifts {shifts} for {len(axes)} dims {dims}")
+        return Roll.apply(self, shifts=tuple(int(s) for s in shifts), axes=axes)
+
+    def type_as(self, other):
+        return self.to(dtype=other.dtype)
 
     def __getitem__(self, index):
         from .ops.shape import GetItem
@@ -612,6 +1267,29 @@ class Tensor:
     def __iter__(self):
         for i in range(len(self)):
             yield self[i]
+
+    # -------------------------------------------------------------- factories
+    def _new(self, array, dtype, device, requires_grad):
+        from .creation import _make
+
+        dtype = self.dtype if dtype is None else to_dtype(dtype)
+        return _make(backend.array_module(device or self._device).asarray(array, dtype=dtype.numpy), requires_grad,
+                     device or self._device)
+
+    def new_zeros(self, *size, dtype=None, device=None, requires_grad=False):
+        return self._new(np.zeros(_shape_args(size)), dtype, device, requires_grad)
+
+    def new_ones(self, *size, dtype=None, device=None, requires_grad=False):
+        return self._new(np.ones(_shape_args(size)), dtype, device, requires_grad)
+
+    def new_empty(self, *size, dtype=None, device=None, requires_grad=False):
+        return self._new(np.empty(_shape_args(size)), dtype, device, requires_grad)
+
+    def new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=False):
+        return self._new(np.full(_shape_args(tuple(size)), fill_value), dtype, device, requires_grad)
+
+    def new_tensor(self, data, *, dtype=None, device=None, requires_grad=False):
+        return self._new(np.array(_raw(data)), dtype, device, requires_grad)
 
 
 # ---------------------------------------------------------------------- helpers
@@ -648,6 +1326,60 @@ def _to_array(data, dtype, device):
     else:
         array = array.astype(from_numpy_dtype(array.dtype).numpy, copy=False)
     return array
+
+
+def where(condition, input=None, other=None):
+    """``input`` where ``condition`` is True, ``other`` elsewhere (numbers or tensors; all broadcast).
+
+    With only ``condition``, the indices of its True elements, one tensor per dim.
+    """
+    from .ops.arithmetic import Where
+
+    cond = _as_mask("where", condition)
+    if input is None and other is None:
+        return tuple(Tensor._from_array(i, backend.CPU) for i in np.nonzero(cond))
+    if input is None or other is None:
+        raise TypeError("where takes a condition alone or a condition with both input and other")
+    like = input if isinstance(input, Tensor) else other if isinstance(other, Tensor) else None
+    if like is None:
+        like = Tensor(input)
+        input = like
+    a, b = _promote(_as_operand(input, like), _as_operand(other, like))
+    try:
+        np.broadcast_shapes(tuple(cond.shape), a.shape, b.shape)
+    except ValueError:
+        raise RuntimeError(f"where: condition of shape {tuple(cond.shape)}, input of shape {a.shape} and other of "
+                           f"shape {b.shape} do not broadcast together") from None
+    return Where.apply(a, b, condition=cond)
+
+
+def _as_mask(name, mask):
+    """The bool array of a mask argument (a bool Tensor or array)."""
+    array = mask._array if isinstance(mask, Tensor) else np.asarray(mask)
+    if array.dtype.kind != "b":
+        raise TypeError(f"{name}: the mask/condition must be a bool tensor, got dtype {from_numpy_dtype(array.dtype)}")
+    return array
+
+
+def _fill(t, value):
+    from .ops.arithmetic import Where
+
+    value = value.reshape(()).to(dtype=t.dtype) if isinstance(value, Tensor) else _as_operand(value, t)
+    return Where.apply(value, t, condition=np.ones(t.shape, dtype=np.bool_))
+
+
+def _copy(t, source):
+    from .ops.arithmetic import Where
+
+    return Where.apply(source.to(dtype=t.dtype), t, condition=np.ones(t.shape, dtype=np.bool_))
+
+
+def _add_scaled(t, other, alpha):
+    return t + (other if alpha == 1 else other * alpha)
+
+
+def _op_name(op):
+    return getattr(op, "__name__", "op").strip("_") + "_"
 
 
 def _raw(value):
@@ -712,4 +1444,4 @@ def _axes(dim, ndim):
     return tuple(d % max(ndim, 1) for d in dims)
 
 
-__all__ = ["Tensor", "DType", "no_grad"]
+__all__ = ["Size", "Tensor", "DType", "no_grad", "where"]

@@ -8,4 +8,9 @@ from .modules import (Conv2d, Conv3d, ConvTranspose2d, ConvTranspose3d, LazyConv
                       LazyConvTranspose3d, LazyLinear)
 from . import utils
 from .modules import GELU, Identity, L1Loss, LeakyReLU, Linear, MSELoss, ReLU, Tanh
+from .modules import ModuleDict, ModuleList, ParameterDict, ParameterList
+from .modules import (CircularPad1d, ConstantPad1d, ConstantPad2d, ReflectionPad1d, ReflectionPad2d, ReplicationPad1d,
+                      ReplicationPad2d, ZeroPad1d, ZeroPad2d)
+from .modules import (ELU, GLU, Hardsigmoid, Hardswish, Hardtanh, LogSigmoid, LogSoftmax, Mish, PReLU, ReLU6, Sigmoid,
+                      SiLU, Softmax, Softplus, Softsign, Tanhshrink)
 from .modules import GRU, GRUCell, LSTM, LSTMCell, RNN, RNNBase, RNNCell, RNNCellBase

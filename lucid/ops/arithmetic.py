@@ -119,3 +119,89 @@ class MatMul(Function):
             grad_b = a2.transpose(-1, -2) @ g
             grad_b = grad_b.squeeze(-1) if b.ndim == 1 else grad_b
         return grad_a, grad_b
+
+
+class Maximum(Function):
+    """Elementwise larger value; at ties each input gets half the gradient (as in PyTorch)."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        return get_array_module(a).maximum(a, b)
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        return _extremum_grads(ctx, grad_out, larger=True)
+
+
+class Minimum(Function):
+    """Elementwise smaller value; at ties each input gets half the gradient (as in PyTorch)."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        return get_array_module(a).minimum(a, b)
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        return _extremum_grads(ctx, grad_out, larger=False)
+
+
+def _extremum_grads(ctx, grad_out, larger):
+    a, b = (t.detach() for t in ctx.inputs)
+    wins = (a > b) if larger else (a < b)
+    share = wins.to(dtype=grad_out.dtype) + (a == b).to(dtype=grad_out.dtype) * 0.5
+    grad_a = grad_out * share if ctx.needs_input_grad[0] else None
+    grad_b = grad_out * (1 - share) if ctx.needs_input_grad[1] else None
+    return grad_a, grad_b
+
+
+class Where(Function):
+    """``a`` where ``condition`` holds, ``b`` elsewhere; ``condition`` is a constant bool array."""
+
+    @staticmethod
+    def forward(ctx, a, b, condition):
+        ctx.condition = condition
+        return get_array_module(a).where(condition, a, b)
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        from ..tensor import Tensor
+
+        keep = Tensor._from_array(ctx.condition, grad_out.device).to(dtype=grad_out.dtype)
+        grad_a = grad_out * keep if ctx.needs_input_grad[0] else None
+        grad_b = grad_out * (1 - keep) if ctx.needs_input_grad[1] else None
+        return grad_a, grad_b
+
+
+class Clamp(Function):
+    """x limited to [min, max] (scalars, either may be None); the gradient passes where min <= x <= max."""
+
+    @staticmethod
+    def forward(ctx, x, min, max):
+        ctx.bounds = (min, max)
+        out = get_array_module(x).clip(x, min, max)
+        return out.astype(x.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        x = ctx.inputs[0].detach()
+        low, high = ctx.bounds
+        inside = (x == x)  # NaN inputs get no gradient
+        if low is not None:
+            inside = inside & (x >= low)
+        if high is not None:
+            inside = inside & (x <= high)
+        return grad_out * inside.to(dtype=grad_out.dtype)
+
+
+class Atan2(Function):
+    """The angle of the point (b, a): ``atan2(a, b)``."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        return get_array_module(a).arctan2(a, b)
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        a, b = ctx.inputs
+        scale = grad_out / (a * a + b * b)
+        return (scale * b if ctx.needs_input_grad[0] else None), (-scale * a if ctx.needs_input_grad[1] else None)

@@ -117,3 +117,27 @@ class Concatenate(Function):
             grads.append(grad_out[index])
             start += size
         return tuple(grads)
+
+
+class Flip(Function):
+    """Reverse the order along ``axes`` (a copy, as PyTorch's flip)."""
+
+    @staticmethod
+    def forward(ctx, x, axes):
+        ctx.axes = axes
+        return get_array_module(x).flip(x, axes).copy()
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        return grad_out.flip(ctx.axes)
+
+
+class Roll(Function):
+    @staticmethod
+    def forward(ctx, x, shifts, axes):
+        ctx.shifts, ctx.axes = shifts, axes
+        return get_array_module(x).roll(x, shifts, axes)
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        return grad_out.roll(tuple(-s for s in ctx.shifts), ctx.axes)

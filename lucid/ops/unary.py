@@ -70,3 +70,99 @@ class Abs(Function):
         x = ctx.inputs[0].detach()
         sign = (x > 0).to(dtype=grad_out.dtype) - (x < 0).to(dtype=grad_out.dtype)
         return grad_out * sign
+
+
+class Sin(Function):
+    @staticmethod
+    def forward(ctx, x):
+        return get_array_module(x).sin(x)
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        return grad_out * ctx.inputs[0].cos()
+
+
+class Cos(Function):
+    @staticmethod
+    def forward(ctx, x):
+        return get_array_module(x).cos(x)
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        return -grad_out * ctx.inputs[0].sin()
+
+
+class Tan(Function):
+    @staticmethod
+    def forward(ctx, x):
+        return get_array_module(x).tan(x)
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        y = ctx.output
+        return grad_out * (1 + y * y)
+
+
+class Atan(Function):
+    @staticmethod
+    def forward(ctx, x):
+        return get_array_module(x).arctan(x)
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        (x,) = ctx.inputs
+        return grad_out / (1 + x * x)
+
+
+class Log1p(Function):
+    @staticmethod
+    def forward(ctx, x):
+        return get_array_module(x).log1p(x)
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        return grad_out / (ctx.inputs[0] + 1)
+
+
+class Expm1(Function):
+    @staticmethod
+    def forward(ctx, x):
+        return get_array_module(x).expm1(x)
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        return grad_out * (ctx.output + 1)
+
+
+class Sqrt(Function):
+    @staticmethod
+    def forward(ctx, x):
+        return get_array_module(x).sqrt(x)
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        return grad_out / (2 * ctx.output)
+
+
+class Rsqrt(Function):
+    @staticmethod
+    def forward(ctx, x):
+        xp = get_array_module(x)
+        return (1 / xp.sqrt(x)).astype(x.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        y = ctx.output
+        return grad_out * -0.5 * y * y * y
+
+
+class PiecewiseConstant(Function):
+    """floor, ceil, round, trunc, sign: their gradient is zero wherever it exists (as PyTorch returns)."""
+
+    @staticmethod
+    def forward(ctx, x, name):
+        return getattr(get_array_module(x), name)(x)
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        return grad_out * 0

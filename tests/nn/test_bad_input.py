@@ -75,11 +75,12 @@ FORWARD_ERRORS = [
     (lambda: np.zeros((2, 4, 5)), TypeError, "input must be a Tensor, got ndarray"),
     (lambda: lucid.zeros(2, 3, 5), ValueError, "expected input with in_channels=4 channels"),
     (lambda: lucid.zeros(2, 4, 5, dtype="float64"), TypeError, "input dtype lucid.float64 and weight dtype lucid.float32 must match"),
+    (lambda: lucid.zeros(1, 4, 0), ValueError, "only an empty batch or zero channels may be empty, got input of shape (1, 4, 0)"),
 ]
 
 
 @pytest.mark.parametrize("make_input, error, message", FORWARD_ERRORS,
-                         ids=["1d", "4d", "int", "ndarray", "channels", "dtype"])
+                         ids=["1d", "4d", "int", "ndarray", "channels", "dtype", "length-0"])
 def test_bad_forward_input_raises_a_clear_error_and_changes_nothing(make_input, error, message):
     layer = nn.ConvTranspose1d(4, 2, 3)
     before = copy.deepcopy(layer.state_dict())
@@ -100,7 +101,8 @@ def test_an_output_length_that_is_not_positive_is_rejected():
     (lambda: lucid.zeros(1, 3, 5, dtype="int64"), TypeError, "must be floating point"),
     (lambda: lucid.zeros(1, 3, 5), ValueError, "in_channels (3) must be divisible by groups (2)"),
     (lambda: lucid.zeros(1, 4, 1), ValueError, "is not positive"),
-], ids=["1d", "int", "groups", "length"])
+    (lambda: lucid.zeros(1, 4, 0), ValueError, "only an empty batch or zero channels may be empty"),
+], ids=["1d", "int", "groups", "length", "length-0"])
 def test_a_lazy_layer_whose_first_input_was_rejected_stays_unmaterialized(make_input, error, message):
     layer = nn.LazyConvTranspose1d(2, 1, padding=3, groups=2)
     params = list(layer.parameters())
@@ -143,3 +145,10 @@ def test_functional_conv_transpose1d_checks_its_arguments(changes, error, messag
     with pytest.raises(error) as info:
         F.conv_transpose1d(lucid.zeros(1, 4, 5), weight, bias, **kwargs)
     assert message in str(info.value)
+
+
+@pytest.mark.parametrize("layer", [nn.Conv1d(4, 2, 1, padding=1), nn.ConvTranspose1d(4, 2, 3)], ids=["conv", "transposed"])
+def test_an_empty_batch_is_fine_but_an_empty_length_is_refused_like_pytorch(layer):
+    assert layer(lucid.zeros(0, 4, 5)).shape[0] == 0
+    with pytest.raises(ValueError, match="empty spatial dim"):
+        layer(lucid.zeros(2, 4, 0))

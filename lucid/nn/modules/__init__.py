@@ -1,9 +1,12 @@
-from .container import Sequential
+from .container import ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
 from .conv import Conv1d, ConvTranspose1d, LazyConv1d, LazyConvTranspose1d
 from .conv import (Conv2d, Conv3d, ConvTranspose2d, ConvTranspose3d, LazyConv2d, LazyConv3d, LazyConvTranspose2d,
                    LazyConvTranspose3d)
 from .lazy import LazyModuleMixin
-from .activation import GELU, LeakyReLU, ReLU, Tanh
+from .activation import (ELU, GELU, GLU, Hardsigmoid, Hardswish, Hardtanh, LeakyReLU, LogSigmoid, LogSoftmax, Mish,
+                         PReLU, ReLU, ReLU6, Sigmoid, SiLU, Softmax, Softplus, Softsign, Tanh, Tanhshrink)
 from .linear import Identity, LazyLinear, Linear
 from .loss import L1Loss, MSELoss
+from .padding import (CircularPad1d, ConstantPad1d, ConstantPad2d, ReflectionPad1d, ReflectionPad2d, ReplicationPad1d,
+                      ReplicationPad2d, ZeroPad1d, ZeroPad2d)
 from .rnn import GRU, GRUCell, LSTM, LSTMCell, RNN, RNNBase, RNNCell, RNNCellBase
