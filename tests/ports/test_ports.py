@@ -28,13 +28,24 @@ def _stored(name):
 
 
 def _assert_gradients_match(model, expected):
-    """Every parameter's gradient equals the reference, within float32 accumulation error."""
-    grads = {key: p.grad for key, p in model.named_parameters()}
+    """Every parameter's gradient equals the reference, within float32 accumulation error.
+
+    A weight-normed direction ``v`` with one element per norm slice (a 1-tap conv from one
+    channel) has an exactly zero gradient: w = g·v/|v| does not depend on it. Both sides then
+    hold rounding noise, so it is only checked to be negligible against the model's gradients.
+    """
+    grads = {key: p for key, p in model.named_parameters()}
     assert sorted(grads) == sorted(expected)
+    overall = max(float(np.abs(ref).max()) for ref in expected.values())
     for key, ref in expected.items():
-        assert grads[key] is not None, f"{key} got no gradient"
+        param = grads[key]
+        assert param.grad is not None, f"{key} got no gradient"
+        got = param.grad.numpy()
+        if key.endswith(("weight_v", "weight.original1")) and int(np.prod(param.shape[1:])) == 1:
+            assert np.abs(got).max() <= 1e-5 * overall and np.abs(ref).max() <= 1e-5 * overall, key
+            continue
         scale = float(np.abs(ref).max()) or 1.0
-        np.testing.assert_allclose(grads[key].numpy(), ref, rtol=1e-4, atol=1e-4 * scale, err_msg=key)
+        np.testing.assert_allclose(got, ref, rtol=1e-4, atol=1e-4 * scale, err_msg=key)
 
 
 def _train_step(model, x):
