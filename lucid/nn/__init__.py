@@ -17,3 +17,4 @@ from .modules import BatchNorm1d, BatchNorm2d, GroupNorm, LayerNorm
 from .modules import AdaptiveAvgPool1d, AdaptiveAvgPool2d, AvgPool1d, AvgPool2d, MaxPool1d, MaxPool2d, Upsample
 from .modules import Dropout, Dropout1d, Dropout2d, Embedding, Flatten, Unflatten
 from .modules import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, NLLLoss, SmoothL1Loss
+from .modules import GRU, GRUCell, LSTM, LSTMCell, RNN, RNNBase, RNNCell, RNNCellBase
