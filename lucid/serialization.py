@@ -1,4 +1,4 @@
-"""lucid.save / lucid.load: checkpoints as safetensors files, never pickle.
+"""lucid.save / lucid.load: checkpoints as safetensors files; lucid.load also reads PyTorch files.
 
 A checkpoint is any nesting of dicts, lists and tuples whose leaves are tensors (lucid
 Tensors, NumPy arrays) or plain scalars (None, bool, int, float, str): a module's
@@ -16,6 +16,9 @@ themselves (floats round-trip exactly, including inf and nan).
 
 A file without the ``"lucid"`` entry, e.g. one written by ``safetensors.torch.save_file``,
 loads as a flat dict of tensors.
+
+``load`` also reads checkpoints written by ``torch.save``, through the restricted unpickler
+of ``lucid._torch_checkpoint`` (never Python's full pickle).
 """
 
 import json
@@ -27,6 +30,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from .backend import Device, to_device
 from .tensor import Tensor
 
 _STRUCTURE_KEY = "lucid"
@@ -70,41 +74,144 @@ def save(obj, path):
         raise
 
 
-def load(path):
-    """Read a checkpoint written by ``save`` (or any safetensors file) back.
+def load(path, map_location=None, *, weights_only=True):
+    """Read a checkpoint: one written by ``save``, any safetensors file, or a PyTorch ``torch.save`` file.
 
-    Tensors come back as lucid Tensors with their saved dtype and values bit for bit; the
-    result can go straight into ``Module.load_state_dict`` or ``Optimizer.load_state_dict``.
+    The format is recognised from the file's first bytes. A PyTorch checkpoint (the zip layout
+    of PyTorch 1.6 and later, or the older legacy layout) is read by lucid's own restricted
+    unpickler, without torch: it admits only the globals a weights file needs and never runs
+    code the file names, so loading an untrusted file is safe (see ``lucid._torch_checkpoint``).
+
+    Parameters
+    ----------
+    path : str, os.PathLike or binary file object
+        The file, or an open binary file (read from its current position to the end).
+    map_location : str, Device, dict or callable, optional
+        Accepted for source compatibility with ``torch.load``: lucid loads every tensor onto
+        the CPU. A string or device must name the CPU; a dict maps saved locations
+        (``"cuda:0"``) to targets, which must be the CPU (unmapped locations load onto the CPU
+        too); a callable is called as ``map_location(storage, location)`` for each storage,
+        with the storage as a 1-d Tensor, and must return None or a CPU Tensor (typically
+        the storage itself); its result is not used.
+    weights_only : bool, optional
+        Must be true (``None`` means true). ``weights_only=False`` is not offered: it would
+        mean unpickling with Python's full pickle, which lets the file run any code.
+
+    Returns
+    -------
+    dict, list, tuple or Tensor
+        The saved nesting. From a PyTorch file it is the nesting ``torch.load(path,
+        weights_only=True)`` returns (dicts, OrderedDicts, lists, tuples, sets, ints, floats,
+        strings, bytes, None) with every tensor a lucid Tensor and every ``torch.nn.Parameter``
+        a lucid ``Parameter``, with the saved ``requires_grad``. ``torch.Size`` values come back
+        as tuples, ``torch.device`` as lucid Devices, torch dtypes as lucid dtypes where lucid has
+        one (else the name, ``"torch.int8"``).
 
     Raises
     ------
     FileNotFoundError
         No file at ``path``.
     ValueError
-        The file is not a valid safetensors file (truncated, corrupt) or its lucid structure
-        is damaged; the message names the path and, where known, the key.
-    """
-    from safetensors.numpy import load as from_bytes
+        The file is not a valid checkpoint (truncated, corrupt, a storage shorter than its
+        tensor, an unsupported dtype), or a PyTorch file names a global outside the allowlist;
+        the message names the file and the problem. Nothing is returned half-loaded.
+        Also raised for ``weights_only=False`` and a ``map_location`` naming another device.
+    TypeError
+        ``path`` or ``map_location`` of an unsupported type.
 
-    path = os.fspath(path)
+    Notes
+    -----
+    Tensors from a PyTorch file keep the file's element type in their NumPy data
+    (``tensor.numpy().dtype``): float16/32/64, int8/16/32/64, uint8/16/32/64 and bool.
+    lucid's own dtypes cover float16/32/64, int32, int64 and bool, so ``tensor.dtype`` of, say,
+    an int8 tensor reads as ``lucid.int64``. bfloat16 tensors come back as float32 (exactly:
+    a bfloat16 is the upper half of a float32), since NumPy has no bfloat16. Tensors that
+    shared a storage in PyTorch share memory here too (views keep their strides and offsets).
+    Python attributes set on saved tensors are dropped.
+    """
+    from . import _torch_checkpoint
+
+    if weights_only is not None and not weights_only:
+        raise ValueError("weights_only=False is not offered: it would unpickle the file with Python's full "
+                         "pickle, which runs whatever code the file names; lucid.load reads weights only")
+    location = _MapLocation(map_location)
+    name, data = _read_source(path)
+    if _torch_checkpoint.is_torch_checkpoint(data):
+        return _torch_checkpoint.load(data, name, location)
+    return _load_safetensors(data, name, location)
+
+
+def _read_source(path):
+    """``(name for messages, the file's bytes)`` from a path or a binary file object."""
+    if hasattr(path, "read"):
+        data = path.read()
+        if not isinstance(data, (bytes, bytearray, memoryview)):
+            raise TypeError(f"path must be a path or a binary file object; read() returned {type(data).__name__}")
+        return repr(getattr(path, "name", "<file object>")), bytes(data)
+    try:
+        path = os.fspath(path)
+    except TypeError:
+        raise TypeError(f"path must be a str, os.PathLike or binary file object, got {type(path).__name__}") from None
     if not os.path.isfile(path):
         raise FileNotFoundError(f"no checkpoint file at {path!r}")
     with open(path, "rb") as file:
-        data = file.read()
+        return repr(path), file.read()
+
+
+def _load_safetensors(data, name, location):
+    from safetensors.numpy import load as from_bytes
+
     try:
         arrays = from_bytes(data)
         metadata = _header(data).get("__metadata__") or {}
     except Exception as error:  # safetensors raises its own SafetensorError
-        raise ValueError(f"{path!r} is not a readable safetensors checkpoint (truncated or corrupt?): {error}") from None
+        raise ValueError(f"{name} is not a readable safetensors checkpoint (truncated or corrupt?): {error}") from None
+    if location.function is not None:
+        for array in arrays.values():
+            location.call(Tensor(array), "cpu")
     if _STRUCTURE_KEY not in metadata:
-        return {name: Tensor(array) for name, array in arrays.items()}
+        return {key: Tensor(array) for key, array in arrays.items()}
     try:
         document = json.loads(metadata[_STRUCTURE_KEY])
         if not isinstance(document, dict) or document.get("version") != _VERSION or "tree" not in document:
             raise ValueError(f"unsupported structure record (expected version {_VERSION})")
         return _decode(document["tree"], arrays, "")
     except (ValueError, TypeError, KeyError) as error:
-        raise ValueError(f"{path!r}: the checkpoint's structure metadata is damaged: {error}") from None
+        raise ValueError(f"{name}: the checkpoint's structure metadata is damaged: {error}") from None
+
+
+class _MapLocation:
+    """``map_location`` checked once: lucid loads onto the CPU, so every target must be the CPU."""
+
+    def __init__(self, map_location):
+        self.function = None
+        if isinstance(map_location, dict):
+            for saved, target in map_location.items():
+                self._cpu(target, f"map_location[{saved!r}]")
+        elif isinstance(map_location, (str, Device)) or type(map_location).__module__.startswith("torch"):
+            self._cpu(map_location, "map_location")
+        elif callable(map_location):
+            self.function = map_location
+        elif map_location is not None:
+            raise TypeError("map_location must be None, a string, a device, a dict or a callable, got "
+                            f"{type(map_location).__name__}: {map_location!r}")
+
+    @staticmethod
+    def _cpu(target, what):
+        try:
+            device = to_device(target)
+        except (TypeError, ValueError, RuntimeError) as error:
+            raise TypeError(f"{what} must name a device, got {target!r}: {error}") from None
+        if device.type != "cpu":
+            raise ValueError(f"{what} is {target!r}, but lucid loads checkpoints onto the CPU only; "
+                             "load with map_location='cpu' and move the model with .to(device) afterwards")
+        return device
+
+    def call(self, storage, location):
+        result = self.function(storage, location)
+        if result is not None and not (isinstance(result, Tensor) and result.device.type == "cpu"):
+            raise ValueError(f"map_location({location!r}) must return None or a CPU Tensor (the storage), got "
+                             f"{type(result).__name__}")
 
 
 # ----------------------------------------------------------------------- encoding
