@@ -19,6 +19,7 @@ never returns a half-built result.
 
 import io
 import pickle
+import pickletools
 import struct
 import zipfile
 from collections import Counter, OrderedDict
@@ -80,10 +81,9 @@ def _allowlist():
         "builtins.set": ("set", None),
         "builtins.complex": ("complex", None),
         "torch.storage.UntypedStorage": ("storage_type", "uint8"),
-        "torch.UntypedStorage": ("storage_type", "uint8"),
     }
-    for storage, element in _STORAGE_ELEMENTS.items():
-        table[f"torch.{storage}"] = ("storage_type", element)
+    for storage, element in _STORAGE_ELEMENTS.items():  # old files name a GPU storage's class
+        table[f"torch.{storage}"] = table[f"torch.cuda.{storage}"] = ("storage_type", element)
     for name in (*_DTYPE_ELEMENTS, *_OTHER_DTYPES):
         table[f"torch.{name}"] = ("dtype", name)
     return table
@@ -91,8 +91,13 @@ def _allowlist():
 
 _ALLOWED = _allowlist()
 # globals torch's own weights-only loader admits for tensors lucid cannot represent
+_TENSOR_TYPES = ("BFloat16", "Bool", "Byte", "Char", "Double", "Float", "Half", "Int", "Long", "Short")
 _UNSUPPORTED = {
     **{f"torch.{name}": "complex or quantized storages" for name in _UNSUPPORTED_STORAGES},
+    **{f"torch.cuda.{name}": "complex storages" for name in _UNSUPPORTED_STORAGES[:2]},
+    **{f"torch{device}.{kind}Tensor": "legacy tensor-type objects" for kind in _TENSOR_TYPES for device in ("", ".cuda")},
+    **{f"torch{device}.sparse.{kind}Tensor": "sparse tensors" for kind in _TENSOR_TYPES for device in ("", ".cuda")},
+    "torch.storage.TypedStorage": "bare TypedStorage objects",
     "torch._utils._rebuild_qtensor": "quantized tensors",
     "torch._utils._rebuild_sparse_tensor": "sparse tensors",
     "torch._utils._rebuild_nested_tensor": "nested tensors",
@@ -347,8 +352,8 @@ _BUILDERS = {
 class _RestrictedUnpickler(pickle.Unpickler):
     """Resolves globals from the allowlist only, to fresh stand-ins; storages through ``storage``."""
 
-    def __init__(self, data, storage=None):
-        super().__init__(io.BytesIO(data) if isinstance(data, bytes) else data, encoding="utf-8")
+    def __init__(self, stream, storage=None):
+        super().__init__(stream, encoding="utf-8")
         self._storage = storage
 
     def find_class(self, module, name):
@@ -368,7 +373,27 @@ class _RestrictedUnpickler(pickle.Unpickler):
 
 
 def _unpickle(data, storage=None):
-    return _RestrictedUnpickler(data, storage).load()
+    """Load one pickle from ``data`` (bytes, or a BytesIO positioned at its start)."""
+    stream = io.BytesIO(data) if isinstance(data, bytes) else data
+    start = stream.tell()
+    size = stream.seek(0, io.SEEK_END)
+    stream.seek(start)
+    _prescan(stream, size)
+    stream.seek(start)
+    return _RestrictedUnpickler(stream, storage).load()
+
+
+def _prescan(stream, size):
+    """Walk the pickle's opcodes without building anything, refusing what would exhaust memory.
+
+    Python's C unpickler sizes its memo by the largest index a ``PUT`` names (a 5-byte opcode
+    can ask for gigabytes of memo) and allocates a ``BINBYTES8`` argument before reading it;
+    ``pickletools.genops`` reads each argument with bounds checks, so a malformed pickle fails
+    here, in linear time.
+    """
+    for opcode, argument, position in pickletools.genops(stream):
+        if opcode.name in ("PUT", "BINPUT", "LONG_BINPUT") and not 0 <= argument < size:
+            raise _FileProblem(f"the pickle stores memo entry {argument} at byte {position}, more than it can hold")
 
 
 def _storage_id(pid, lengths):

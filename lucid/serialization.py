@@ -30,7 +30,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from .backend import Device, to_device
+from .backend import Device
 from .tensor import Tensor
 
 _STRUCTURE_KEY = "lucid"
@@ -198,14 +198,15 @@ class _MapLocation:
 
     @staticmethod
     def _cpu(target, what):
-        try:
-            device = to_device(target)
-        except (TypeError, ValueError, RuntimeError) as error:
-            raise TypeError(f"{what} must name a device, got {target!r}: {error}") from None
-        if device.type != "cpu":
+        if isinstance(target, Device):
+            kind = target.type
+        elif isinstance(target, str) or type(target).__module__.startswith("torch"):
+            kind = str(target).partition(":")[0]
+        else:
+            raise TypeError(f"{what} must be a device or a device string, got {type(target).__name__}: {target!r}")
+        if kind != "cpu":
             raise ValueError(f"{what} is {target!r}, but lucid loads checkpoints onto the CPU only; "
                              "load with map_location='cpu' and move the model with .to(device) afterwards")
-        return device
 
     def call(self, storage, location):
         result = self.function(storage, location)
