@@ -537,3 +537,14 @@ def test_lucid_s_allowlist_admits_nothing_torch_s_weights_only_unpickler_refuses
     torch_names = set(_get_allowed_globals())
     assert set(_ALLOWED) <= torch_names
     assert torch_names <= set(_ALLOWED) | set(_UNSUPPORTED)  # every other name gets a clear "unsupported" error
+
+
+def test_a_deeply_nested_or_self_containing_pickle_raises_a_value_error_or_loads():
+    depth = 50_000
+    nested = b"]" * depth + b"a" * (depth - 1)  # each APPEND puts the top list into the one below
+    with pytest.raises(ValueError, match="RecursionError"):
+        lucid.load(io.BytesIO(_zip(_pickle(nested))))
+    looped = lucid.load(io.BytesIO(_zip(_pickle(b"]q\x00h\x00a"))))  # a list that contains itself
+    assert looped[0] is looped
+    with pytest.raises(ValueError, match="contains itself"):
+        lucid.load(io.BytesIO(_zip(_pickle(b"]q\x00h\x00\x85q\x01a" + b"h\x01"))))  # a tuple inside its own list
