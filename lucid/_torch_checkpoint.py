@@ -27,8 +27,8 @@ from collections import Counter, OrderedDict
 import numpy as np
 
 from . import backend
-from .dtypes import bool_, float16, float32, float64, int32, int64
-from .tensor import Tensor
+from .dtypes import bool_, float16, float32, float64, int8, int16, int32, int64, uint8
+from .tensor import Size, Tensor
 
 _MAGIC_NUMBER = 0x1950A86A20F9469CFC6C
 _PROTOCOL_VERSION = 1001
@@ -51,8 +51,8 @@ _OTHER_DTYPES = ("complex32", "complex64", "complex128", "float8_e4m3fn", "float
                  "float8_e5m2fnuz", "float8_e8m0fnu", "float4_e2m1fn_x2", "qint8", "quint8", "qint32", "quint4x2",
                  "quint2x4", "bits1x8", "bits2x4", "bits4x2", "bits8", "bits16",
                  *(f"int{n}" for n in range(1, 8)), *(f"uint{n}" for n in range(1, 8)))
-_LUCID_DTYPES = {"float64": float64, "float32": float32, "bfloat16": float32, "float16": float16,
-                 "int64": int64, "int32": int32, "bool": bool_}
+_LUCID_DTYPES = {"float64": float64, "float32": float32, "bfloat16": float32, "float16": float16, "int64": int64,
+                 "int32": int32, "int16": int16, "int8": int8, "uint8": uint8, "bool": bool_}
 
 
 class _FileProblem(Exception):
@@ -281,7 +281,7 @@ def _build_counter(stand_in, args):
 
 def _build_size(stand_in, args):
     _expect_args(stand_in, args, (1,))
-    return _int_tuple(args[0], "size")
+    return Size(_int_tuple(args[0], "size"))
 
 
 def _build_device(stand_in, args):
@@ -618,6 +618,8 @@ class _Converter:
             self._done[key] = out
             out.extend(self(item) for item in value)
             return out
+        if type(value) is Size:  # attributes a BUILD may have set on it are dropped
+            return Size(value)
         if type(value) in (tuple, set, frozenset):
             self._done[key] = _IN_PROGRESS
             return type(value)(self(item) for item in value)

@@ -104,7 +104,7 @@ def load(path, map_location=None, *, weights_only=True):
         weights_only=True)`` returns (dicts, OrderedDicts, lists, tuples, sets, ints, floats,
         strings, bytes, None) with every tensor a lucid Tensor and every ``torch.nn.Parameter``
         a lucid ``Parameter``, with the saved ``requires_grad``. ``torch.Size`` values come back
-        as tuples, ``torch.device`` as lucid Devices, torch dtypes as lucid dtypes where lucid has
+        as ``lucid.Size``, ``torch.device`` as lucid Devices, torch dtypes as lucid dtypes where lucid has
         one (else the name, ``"torch.int8"``).
 
     Raises
@@ -121,10 +121,10 @@ def load(path, map_location=None, *, weights_only=True):
 
     Notes
     -----
-    Tensors from a PyTorch file keep the file's element type in their NumPy data
-    (``tensor.numpy().dtype``): float16/32/64, int8/16/32/64, uint8/16/32/64 and bool.
-    lucid's own dtypes cover float16/32/64, int32, int64 and bool, so ``tensor.dtype`` of, say,
-    an int8 tensor reads as ``lucid.int64``. bfloat16 tensors come back as float32 (exactly:
+    Tensors from a PyTorch file keep the file's element type: float16/32/64, int8/16/32/64,
+    uint8 and bool as the lucid dtypes of those names; uint16/32/64 keep their type in the
+    NumPy data (``tensor.numpy().dtype``), while ``tensor.dtype`` reads ``lucid.int64``, lucid
+    having no unsigned dtype wider than uint8. bfloat16 tensors come back as float32 (exactly:
     a bfloat16 is the upper half of a float32), since NumPy has no bfloat16. Tensors that
     shared a storage in PyTorch share memory here too (views keep their strides and offsets).
     Python attributes set on saved tensors are dropped.

@@ -167,6 +167,8 @@ def test_every_dtype_keeps_its_element_type_and_bfloat16_widens_to_float32(layou
     for name in ("float16", "float32", "float64", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32",
                  "uint64", "bool"):
         assert loaded[name].numpy().dtype == np.dtype(name), name
+    for name in ("float16", "float32", "float64", "int8", "int16", "int32", "int64", "uint8", "bool"):
+        assert loaded[name].dtype == getattr(lucid, name if name != "bool" else "bool_"), name
     assert loaded["bfloat16"].numpy().dtype == np.float32 and loaded["bfloat16"].dtype == lucid.float32
     assert np.isnan(loaded["bfloat16"].numpy()[6]) and loaded["bfloat16"].numpy()[4] == np.inf
 
@@ -185,6 +187,8 @@ def test_views_of_one_storage_keep_their_strides_offsets_and_share_memory(layout
     assert loaded["same_object"][0] is loaded["same_object"][1] is loaded["base"]
     assert loaded["scalar"].shape == () and loaded["scalar"].numpy().dtype == np.float64
     assert loaded["empty"].shape == (0, 3) and loaded["empty_int"].shape == (2, 0)
+    assert type(loaded["size"]) is lucid.Size and loaded["size"] == (4, 6)
+    assert loaded["device"] == lucid.device("cpu") and loaded["dtype"] == lucid.float32  # bfloat16 -> float32
 
 
 @pytest.mark.parametrize("layout", LAYOUTS)
@@ -495,6 +499,12 @@ def _assert_same_as_torch(ours, theirs, torch, where="root"):
         assert type(ours) is type(theirs) and list(ours) == list(theirs), where
         for key in theirs:
             _assert_same_as_torch(ours[key], theirs[key], torch, f"{where}[{key!r}]")
+    elif isinstance(theirs, torch.Size):
+        assert type(ours) is lucid.Size and ours == tuple(theirs), where
+    elif isinstance(theirs, torch.device):
+        assert isinstance(ours, lucid.Device) and str(ours) == str(theirs), where
+    elif isinstance(theirs, torch.dtype):
+        assert ours == (lucid.float32 if theirs == torch.bfloat16 else getattr(lucid, str(theirs)[6:])), where
     elif isinstance(theirs, (list, tuple)):
         assert type(ours) is (tuple if isinstance(theirs, tuple) else list) and len(ours) == len(theirs), where
         for index, (mine, other) in enumerate(zip(ours, theirs)):
