@@ -43,7 +43,7 @@ def default_collate(batch):
     """Stack a list of samples into one batch, as PyTorch's ``default_collate`` does.
 
     Tensors and NumPy arrays are stacked along a new first dimension; Python floats become a
-    float64 Tensor, ints an int64 Tensor, bools a bool Tensor; strings stay a list; dicts,
+    float64 Tensor, ints an int64 Tensor, bools a bool Tensor; strings stay as they are; dicts,
     named tuples, tuples and lists are collated field by field (tuples and lists come back
     as lists).
 
@@ -81,13 +81,13 @@ def default_collate(batch):
     if isinstance(first, numbers.Real):
         return from_numpy(np.array(batch, dtype=np.float64))
     if isinstance(first, (str, bytes)):
-        return list(batch)
+        return batch
     if isinstance(first, collections.abc.Mapping):
         return {key: default_collate([sample[key] for sample in batch]) for key in first}
     if isinstance(first, collections.abc.Sequence):
         if len({len(sample) for sample in batch}) > 1:
             raise RuntimeError("each element in list of batch should be of equal size")
-        fields = [default_collate(list(samples)) for samples in zip(*batch)]
+        fields = [default_collate(samples) for samples in zip(*batch)]
         return type(first)(*fields) if _is_namedtuple(first) else fields
     raise TypeError(f"default_collate: batch must contain {_COLLATE_TYPES}; found {type(first)}")
 
