@@ -95,7 +95,7 @@ def test_default_collate_stacks_and_recurses():
     points = default_collate([Point(np.ones(2), 0), Point(np.zeros(2), 1)])
     assert isinstance(points, Point) and points.x.shape == (2, 2)
     tuples = default_collate(COLLATE_CASES["tuples"])
-    assert isinstance(tuples, list) and tuples[1].numpy().tolist() == [1, 2] and tuples[2] == ["x", "y"]
+    assert isinstance(tuples, list) and tuples[1].numpy().tolist() == [1, 2] and tuples[2] == ("x", "y")
 
 
 @needs_torch
