@@ -8,8 +8,7 @@ beside this Python, else the one on PATH) and prints one table per measurement:
 - the gradient allreduce alone (pack, one ``Allreduce`` per bucket, unpack) for the
   benchmark decoder's 2.1 M float32 parameters (8.4 MB), per bucket size;
 - a whole training step (forward, backward with the DDP gradient averaging, Adam) for a
-  fixed global batch of 16, on 1 process (the whole batch) and on 2 (8 each), with the
-  allreduce started bucket by bucket during the backward ("overlap") or all after it;
+  fixed global batch of 16, on 1 process (the whole batch) and on 2 (8 each);
 - both with the process using every core (lucid's thread pool and BLAS threads, the
   default) and pinned to one thread per process (one process per core).
 
@@ -93,15 +92,13 @@ def worker(args):
                     bucket.unpack(world)
 
             results["allreduce_ms"][bucket_mb] = timed(allreduce, args.steps)
-        for overlap in ([True, False] if world > 1 else [False]):
-            model._overlap = overlap
 
-            def step():
-                optimizer.zero_grad()
-                F.mse_loss(model(xs), ys).backward()
-                optimizer.step()
+        def step():
+            optimizer.zero_grad()
+            F.mse_loss(model(xs), ys).backward()
+            optimizer.step()
 
-            results["step_ms"][f"{bucket_mb}/{'overlap' if overlap else 'after'}"] = timed(step, args.steps)
+        results["step_ms"][str(bucket_mb)] = timed(step, args.steps)
         if world == 1:
             break  # no communication: the bucket size cannot matter
     if rank == 0:
@@ -151,15 +148,13 @@ def main():
         first = runs[2][0]
         print(f"\n## {label}: {first['params']:,} parameters ({first['params'] * 4 / 1e6:.1f} MB)")
         print(f"1 process, whole batch: {single[next(iter(single))]:.1f} ms/step")
-        print("| bucket_cap_mb | buckets | allreduce ms/step (2 proc) | step ms, overlap | step ms, after backward |"
-              " speedup vs 1 process (best) |")
-        print("|---|---|---|---|---|---|")
+        print("| bucket_cap_mb | buckets | allreduce ms/step (2 proc) | step ms (2 proc) | speedup vs 1 process |")
+        print("|---|---|---|---|---|")
         base = single[next(iter(single))]
         for bucket_mb in BUCKETS_MB:
-            key = str(bucket_mb) if str(bucket_mb) in allreduce else bucket_mb
-            overlap, after = double[f"{bucket_mb}/overlap"], double[f"{bucket_mb}/after"]
-            print(f"| {bucket_mb} | {first['buckets'][str(bucket_mb)]} | {allreduce[key]:.2f} | {overlap:.1f} | "
-                  f"{after:.1f} | {base / min(overlap, after):.2f}x |")
+            key = str(bucket_mb)
+            print(f"| {bucket_mb} | {first['buckets'][key]} | {allreduce[key]:.2f} | {double[key]:.1f} | "
+                  f"{base / double[key]:.2f}x |")
 
 
 if __name__ == "__main__":

@@ -28,8 +28,6 @@ class _Bucket:
         self.flat = np.empty(total + len(params), dtype=params[0].data.dtype)
         self.grads = self.flat[:total]
         self.flags = self.flat[total:]
-        self.ready = 0
-        self.request = None
 
     def pack(self):
         for j, param in enumerate(self.params):
@@ -184,20 +182,15 @@ class DistributedDataParallel(Module):
         self._cap_bytes = int(bucket_cap_mb * 1024 * 1024)
         self._sync_pending = False
         self._finishing_queued = False
-        self._next_launch = 0
         if world.size > 1:
             _check_same_layout(world, module)
             _broadcast_coalesced(world, list(module.parameters()) + list(module.buffers()), self._cap_bytes)
         trainable = [p for p in module.parameters() if p.requires_grad]
         self._buckets = [_Bucket(params) for params in _buckets(list(reversed(trainable)), self._cap_bytes)]
-        self._hook_handles = []
-        for b, bucket in enumerate(self._buckets):
-            for param in bucket.params:
-                self._hook_handles.append(register_post_accumulate_grad_hook(param, self._hook(b)))
-
-    # Overlap: start a bucket's allreduce (non-blocking) as soon as its gradients are ready,
-    # instead of all buckets after the backward; see docs/benchmarks.md for whether it pays.
-    _overlap = True
+        # The first gradient of a backward pass queues the averaging for the end of that pass.
+        # (Starting each bucket's allreduce as soon as its gradients were ready, non-blocking,
+        # did not pay on two cores: docs/benchmarks.md.)
+        self._hook_handles = [register_post_accumulate_grad_hook(p, self._on_grad_ready) for p in trainable]
 
     def forward(self, *inputs, **kwargs):
         world = self._world
@@ -206,7 +199,7 @@ class DistributedDataParallel(Module):
             if buffers:
                 _broadcast_coalesced(world, buffers, self._cap_bytes)
         self._sync_pending = world.size > 1 and self.require_backward_grad_sync and is_grad_enabled()
-        self._reset()
+        self._finishing_queued = False
         return self.module(*inputs, **kwargs)
 
     @contextlib.contextmanager
@@ -222,58 +215,20 @@ class DistributedDataParallel(Module):
         finally:
             self.require_backward_grad_sync = previous
 
-    def _reset(self):
-        for bucket in self._buckets:
-            bucket.ready = 0
-            bucket.request = None
-        self._next_launch = 0
-        self._finishing_queued = False
+    def _on_grad_ready(self, param):
+        if self._sync_pending and not self._finishing_queued:
+            queue_callback(self._average_gradients)
+            self._finishing_queued = True
 
-    def _hook(self, b):
-        def on_grad_ready(param):
-            if not self._sync_pending:
-                return
-            if not self._finishing_queued:
-                queue_callback(self._finish)
-                self._finishing_queued = True
-            self._buckets[b].ready += 1
-            if self._overlap:
-                self._launch_ready()
-
-        return on_grad_ready
-
-    def _launch(self, bucket):
+    def _average_gradients(self):
+        """One allreduce per bucket, in the same order on every rank; then ``.grad`` = sum / world size."""
         world = self._world
-        bucket.pack()
-        bucket.request = world.comm.Iallreduce(world.mpi.IN_PLACE, bucket.flat, world.mpi.SUM)
-
-    def _launch_ready(self):
-        # Buckets start strictly in order, so every rank issues the same sequence of collectives.
-        buckets = self._buckets
-        while self._next_launch < len(buckets):
-            bucket = buckets[self._next_launch]
-            if bucket.ready < len(bucket.params):
-                break
-            self._launch(bucket)
-            self._next_launch += 1
-        requests = [b.request for b in buckets[:self._next_launch]]
-        self._world.mpi.Request.Testall(requests)  # lets MPI progress the ones in flight
-
-    def _finish(self):
-        world = self._world
-        if self._overlap:
-            while self._next_launch < len(self._buckets):  # buckets with unused parameters
-                self._launch(self._buckets[self._next_launch])
-                self._next_launch += 1
-            world.mpi.Request.Waitall([bucket.request for bucket in self._buckets])
-        else:
-            for bucket in self._buckets:
-                bucket.pack()
-                world.comm.Allreduce(world.mpi.IN_PLACE, bucket.flat, world.mpi.SUM)
         for bucket in self._buckets:
+            bucket.pack()
+            world.comm.Allreduce(world.mpi.IN_PLACE, bucket.flat, world.mpi.SUM)
             bucket.unpack(world.size)
         self._sync_pending = False
-        self._reset()
+        self._finishing_queued = False
 
     def extra_repr(self):
         return f"bucket_cap_mb={self.bucket_cap_mb}, broadcast_buffers={self.broadcast_buffers}"
