@@ -234,11 +234,11 @@ class Work:
         return self._done
 
 
-def _array(tensor, where):
+def _buffer(tensor, where):
     """The NumPy array behind ``tensor``, and whether the result must be copied back into it."""
     if not isinstance(tensor, Tensor):
         raise TypeError(f"{where}: expected a Tensor, got {type(tensor).__name__}")
-    data = tensor.data
+    data = tensor._array
     if type(data) is not np.ndarray:
         raise TypeError(f"{where}: the tensor must hold values on the cpu, got a tensor on {tensor.device}")
     if data.flags.c_contiguous and data.flags.writeable:
@@ -286,7 +286,7 @@ def all_reduce(tensor, op=ReduceOp.SUM, group=None, async_op=False):
     world = _current(group)
     if not isinstance(op, ReduceOp):
         raise TypeError(f"all_reduce: op must be a lucid.distributed.ReduceOp, got {op!r}")
-    buf, copy_back = _array(tensor, "all_reduce")
+    buf, copy_back = _buffer(tensor, "all_reduce")
     if op is ReduceOp.AVG and buf.dtype.kind not in "fc":
         raise TypeError(f"all_reduce: ReduceOp.AVG needs a floating tensor, got dtype {tensor.dtype}")
     if buf.dtype == np.bool_ and op is ReduceOp.AVG:
@@ -298,7 +298,8 @@ def all_reduce(tensor, op=ReduceOp.SUM, group=None, async_op=False):
         if op is ReduceOp.AVG:
             np.divide(buf, world.size, out=buf)
         if copy_back:
-            tensor.data[...] = buf
+            tensor._array[...] = buf
+        tensor._bump_version()  # an in-place change, as autograd's checks must see it
 
     return _run(lambda: world.comm.Iallreduce(in_place, buf, mpi_op),
                 lambda: world.comm.Allreduce(in_place, buf, mpi_op), finish, async_op)
@@ -327,11 +328,12 @@ def broadcast(tensor, src=0, group=None, async_op=False):
     """
     world = _current(group)
     src = _check_src(world, src, "broadcast")
-    buf, copy_back = _array(tensor, "broadcast")
+    buf, copy_back = _buffer(tensor, "broadcast")
 
     def finish():
         if copy_back:
-            tensor.data[...] = buf
+            tensor._array[...] = buf
+        tensor._bump_version()
 
     return _run(lambda: world.comm.Ibcast(buf, root=src), lambda: world.comm.Bcast(buf, root=src), finish,
                 async_op)
@@ -355,19 +357,20 @@ def all_gather(tensor_list, tensor, group=None, async_op=False):
     Work or None
     """
     world = _current(group)
-    send, _ = _array(tensor, "all_gather")
+    send, _ = _buffer(tensor, "all_gather")
     if not isinstance(tensor_list, list) or len(tensor_list) != world.size:
         raise ValueError(f"all_gather: tensor_list must be a list of world_size={world.size} tensors, got "
                          f"{type(tensor_list).__name__} of length {len(tensor_list)}")
     for i, out in enumerate(tensor_list):
-        if not isinstance(out, Tensor) or out.shape != tensor.shape or out.data.dtype != send.dtype:
+        if not isinstance(out, Tensor) or out.shape != tensor.shape or out._array.dtype != send.dtype:
             got = f"{out.shape} {out.dtype}" if isinstance(out, Tensor) else type(out).__name__
             raise ValueError(f"all_gather: tensor_list[{i}] must be a tensor of shape {tensor.shape} and dtype "
                              f"{tensor.dtype}, got {got}")
     received = np.empty((world.size,) + send.shape, dtype=send.dtype)
     world.comm.Allgather(send, received)
     for out, value in zip(tensor_list, received):
-        out.data[...] = value
+        out._array[...] = value
+        out._bump_version()
     return Work(_Request()) if async_op else None
 
 

@@ -25,7 +25,7 @@ class _Bucket:
         self.params = params
         self.offsets = np.cumsum([0] + [p.numel() for p in params]).tolist()
         total = self.offsets[-1]
-        self.flat = np.empty(total + len(params), dtype=params[0].data.dtype)
+        self.flat = np.empty(total + len(params), dtype=params[0]._array.dtype)
         self.grads = self.flat[:total]
         self.flags = self.flat[total:]
 
@@ -36,7 +36,7 @@ class _Bucket:
                 self.grads[start:stop] = 0
                 self.flags[j] = 0
             else:
-                self.grads[start:stop] = param.grad.data.reshape(-1)
+                self.grads[start:stop] = param.grad._array.reshape(-1)
                 self.flags[j] = 1
 
     def unpack(self, world_size):
@@ -48,15 +48,16 @@ class _Bucket:
             if param.grad is None:
                 param.grad = Tensor._from_array(average.copy(), param.device)
             else:
-                param.grad.data[...] = average
+                param.grad._array[...] = average
+                param.grad._bump_version()
 
 
 def _buckets(tensors, cap_bytes):
     """Split ``tensors`` (in order) into runs of one dtype of about ``cap_bytes`` each."""
     buckets, current, size = [], [], 0
     for tensor in tensors:
-        nbytes = tensor.data.nbytes
-        if current and (tensor.data.dtype != current[0].data.dtype or size + nbytes > cap_bytes):
+        nbytes = tensor._array.nbytes
+        if current and (tensor._array.dtype != current[0]._array.dtype or size + nbytes > cap_bytes):
             buckets.append(current)
             current, size = [], 0
         current.append(tensor)
@@ -69,15 +70,16 @@ def _buckets(tensors, cap_bytes):
 def _broadcast_coalesced(world, tensors, cap_bytes, src=0):
     """Give every rank rank ``src``'s values of ``tensors``, one ``Bcast`` per bucket, in place."""
     for bucket in _buckets(tensors, cap_bytes):
-        flat = np.concatenate([t.data.reshape(-1) for t in bucket])
+        flat = np.concatenate([t._array.reshape(-1) for t in bucket])
         world.comm.Bcast(flat, root=src)
         if world.rank == src:
             continue
         start = 0
         for t in bucket:
             value = flat[start:start + t.numel()].reshape(t.shape)
-            if t.data.flags.writeable:
-                t.data[...] = value
+            if t._array.flags.writeable:
+                t._array[...] = value
+                t._bump_version()
             else:
                 t.data = value.copy()
             start += t.numel()

@@ -64,7 +64,7 @@ def default_collate(batch):
                                f"{sorted(shapes)}")
         if any(sample.requires_grad for sample in batch):
             return stack(batch)
-        return from_numpy(np.stack([sample.data for sample in batch]))
+        return from_numpy(np.stack([sample._array for sample in batch]))
     if isinstance(first, (np.ndarray, np.generic)):
         if first.dtype.kind in "OSUV":
             raise TypeError(f"default_collate: batch must contain {_COLLATE_TYPES}; found a NumPy array of "
