@@ -177,6 +177,28 @@ def scenario_collectives(rank, world):
     return result
 
 
+class Counting(nn.Module):
+    """A layer with a buffer that each rank changes differently in forward."""
+
+    def __init__(self, rank):
+        super().__init__()
+        self.linear = nn.Linear(2, 2)
+        self.register_buffer("seen", lucid.full((3,), float(rank)))
+
+    def forward(self, x):
+        self.seen.data = self.seen.numpy() + 1 + dist.get_rank()
+        return self.linear(x)
+
+
+def scenario_buffers(rank, world):
+    """Buffers start as rank 0's and are rank 0's again at each forward (broadcast_buffers)."""
+    model = DistributedDataParallel(Counting(rank))
+    at_start = model.module.seen.numpy().copy()
+    model(lucid.ones(1, 2))
+    model(lucid.ones(1, 2))  # broadcast rank 0's (1.0), then this rank adds 1 + rank
+    return {"at_start": at_start, "after_two_steps": model.module.seen.numpy().copy()}
+
+
 def scenario_mismatch(rank, world):
     """Rank 1 builds a wider hidden layer: every rank must raise, naming the parameters."""
     try:
@@ -197,7 +219,7 @@ def scenario_raise(rank, world):
 
 SCENARIOS = {name[len("scenario_"):]: value for name, value in dict(globals()).items()
              if name.startswith("scenario_")}
-DEFAULT = ["collectives", "adam", "no_sync", "sampler", "lazy", "mismatch"]
+DEFAULT = ["collectives", "adam", "no_sync", "sampler", "lazy", "buffers", "mismatch"]
 
 
 def main(out_dir, names):

@@ -156,6 +156,12 @@ def test_a_lazy_model_with_example_trains_identically_on_every_rank(run):
     assert last < first
 
 
+def test_buffers_start_as_rank_0s_and_are_broadcast_again_at_each_forward(run):
+    for rank, got in enumerate(run.load("buffers")):
+        np.testing.assert_array_equal(got["at_start"], [0.0] * 3)
+        np.testing.assert_array_equal(got["after_two_steps"], [1.0 + 1 + rank] * 3)
+
+
 def test_different_parameter_shapes_on_the_ranks_raise_naming_them(run):
     for got in run.load("mismatch"):
         message = str(got["message"])
