@@ -22,5 +22,6 @@ from . import nn  # noqa: E402  (nn builds on everything above)
 from . import optim  # noqa: E402  (optim builds on nn)
 from . import jit  # noqa: E402  (pass-throughs; ScriptModule is a Module)
 from .serialization import load, save  # noqa: E402
+from . import distributed, utils  # noqa: E402  (mpi4py is imported only by init_process_group)
 
 __version__ = "0.1.0"

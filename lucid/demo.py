@@ -1,7 +1,8 @@
 """Train a small lazy decoder, checkpoint it, reload it into a fresh model, and plot the result.
 
 Run ``python -m lucid.demo [--steps N] [--seed S] [--out DIR]`` (needs the ``demo`` extra:
-``pip install ".[demo]"``). The task: recover a 1-D waveform of 128 samples from a 4x shorter
+``pip install ".[demo]"``); ``mpiexec -n 2 python -m lucid.demo --distributed`` trains the same
+decoder data-parallel, each process on its share of every batch. The task: recover a 1-D waveform of 128 samples from a 4x shorter
 version of it (the mean of every 4 samples). The decoder is built from lazy layers, so no
 channel count is written down twice: two LazyConvTranspose1d upsample by 2 each, and a
 LazyConv1d maps to one output channel.
@@ -85,10 +86,19 @@ def main(argv=None):
     parser.add_argument("--steps", type=int, default=300, help="training steps (default 300)")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     parser.add_argument("--out", default=os.path.join("runs", "demo"), help="output folder (default runs/demo)")
+    parser.add_argument("--distributed", action="store_true",
+                        help="train data-parallel across the processes of an MPI launch (mpiexec -n N ...)")
     args = parser.parse_args(argv)
     if args.steps < 1:
         parser.error(f"--steps must be at least 1, got {args.steps}")
     tqdm, plt = _require_extras()
+    rank, world = 0, 1
+    if args.distributed:
+        from lucid import distributed as dist
+        from lucid.nn.parallel import DistributedDataParallel
+
+        dist.init_process_group("mpi")
+        rank, world = dist.get_rank(), dist.get_world_size()
     os.makedirs(args.out, exist_ok=True)
     started = time.perf_counter()
 
@@ -97,13 +107,16 @@ def main(argv=None):
     val_low, val_target = make_batch(np.random.default_rng(args.seed + 1), 64)
     model = build_decoder()
     optimizer = optim.Adam(model.parameters(), lr=3e-3)  # built before the lazy layers materialize
+    if args.distributed:  # materialize on every rank, then all start from rank 0's weights
+        model = DistributedDataParallel(model, example=(1, 1, LENGTH // FACTOR))
     with lucid.no_grad():
         start_loss = F.mse_loss(model(val_low), val_target).item()
 
     losses, running = [], None
-    bar = tqdm(range(args.steps), desc="training", unit="step", file=sys.stdout, mininterval=0.2)
+    bar = tqdm(range(args.steps), desc="training", unit="step", file=sys.stdout, mininterval=0.2, disable=rank > 0)
     for _ in bar:
         low, target = make_batch(rng, 32)
+        low, target = low[rank::world], target[rank::world]  # this process's share of the batch
         loss = F.mse_loss(model(low), target)
         optimizer.zero_grad()
         loss.backward()
@@ -113,6 +126,18 @@ def main(argv=None):
         bar.set_postfix(loss=f"{running:.4f}")
     bar.close()
 
+    if args.distributed:
+        model = model.module
+        weights = [p.numpy() for p in model.parameters()]
+        everyone = [None] * world
+        dist.all_gather_object(everyone, weights)
+        same = all(all(np.array_equal(a, b) for a, b in zip(weights, other)) for other in everyone)
+        dist.destroy_process_group()
+        if rank > 0:
+            return {"rank": rank, "same_weights": same}
+        print(f"final weights identical on all {world} processes: {same}")
+        if not same:
+            raise SystemExit("the processes' weights differ after data-parallel training")
     with lucid.no_grad():
         reconstruction = model(val_low)
         end_loss = F.mse_loss(reconstruction, val_target).item()

@@ -1,7 +1,55 @@
 """Reverse-mode traversal of the recorded graph."""
 
+import itertools
+import threading
+
 from .function import Node
 from .grad_mode import enable_grad, no_grad
+
+_state = threading.local()  # per thread: backward nesting depth and the callbacks queued in it
+_hook_ids = itertools.count()
+
+
+class _RemovableHandle:
+    """Returned by ``register_post_accumulate_grad_hook``; ``remove()`` unregisters the hook."""
+
+    def __init__(self, hooks, key):
+        self._hooks, self._key = hooks, key
+
+    def remove(self):
+        self._hooks.pop(self._key, None)
+
+
+def register_post_accumulate_grad_hook(tensor, hook):
+    """Call ``hook(tensor)`` each time a backward pass has added into the leaf ``tensor``'s ``.grad``.
+
+    PyTorch's ``Tensor.register_post_accumulate_grad_hook``: the hook sees the finished
+    ``.grad`` of this pass (and may read or change it); its return value is ignored. Hooks of
+    one tensor run in registration order.
+
+    Returns
+    -------
+    handle
+        ``handle.remove()`` unregisters the hook.
+    """
+    if not tensor.is_leaf:
+        raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf tensors")
+    hooks = tensor.__dict__.setdefault("_post_accumulate_grad_hooks", {})
+    key = next(_hook_ids)
+    hooks[key] = hook
+    return _RemovableHandle(hooks, key)
+
+
+def queue_callback(callback):
+    """Run ``callback()`` once the backward pass now running has finished (all ``.grad`` written).
+
+    Only callable during a backward pass, e.g. from a gradient hook; callbacks run in the
+    order they were queued, after the outermost ``backward`` of this thread returns from its
+    traversal.
+    """
+    if getattr(_state, "depth", 0) == 0:
+        raise RuntimeError("queue_callback can only be called during a backward pass")
+    _state.callbacks.append(callback)
 
 
 def unbroadcast(grad, shape):
@@ -70,9 +118,26 @@ def _accumulate(grads, vertex, grad):
 def run_backward(roots, root_grads, retain_graph=False, create_graph=False, inputs=None):
     """Propagate ``root_grads`` from ``roots`` to the leaves.
 
-    Leaves accumulate into ``.grad`` unless ``inputs`` is given, in which case the
-    gradients of those tensors are returned instead (``lucid.autograd.grad``).
+    Leaves accumulate into ``.grad`` (then run their post-accumulate-grad hooks) unless
+    ``inputs`` is given, in which case the gradients of those tensors are returned instead
+    (``lucid.autograd.grad``). Callbacks queued during the pass run at its end.
     """
+    depth = getattr(_state, "depth", 0)
+    if depth == 0:
+        _state.callbacks = []
+    _state.depth = depth + 1
+    try:
+        result = _run_backward(roots, root_grads, retain_graph, create_graph, inputs)
+    finally:
+        _state.depth = depth
+    if depth == 0:
+        callbacks, _state.callbacks = _state.callbacks, []
+        for callback in callbacks:
+            callback()
+    return result
+
+
+def _run_backward(roots, root_grads, retain_graph, create_graph, inputs):
     retain_graph = retain_graph or create_graph
     root_vertices = [_vertex(root, root._node) for root in roots]
     order, _alive = _topological_order([v for v in root_vertices if v is not None])
@@ -94,6 +159,10 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, inpu
             if not isinstance(vertex, Node):
                 if wanted is None:
                     _accumulate_leaf(vertex, grad, create_graph, handed_out)
+                    hooks = vertex.__dict__.get("_post_accumulate_grad_hooks")
+                    if hooks:
+                        for hook in list(hooks.values()):
+                            hook(vertex)
                 continue
             node, ctx = vertex, vertex.ctx
             made = ctx._output() if ctx._output is not None else None

@@ -7,6 +7,7 @@ from .parameter import Parameter, UninitializedParameter
 from .modules import (Conv2d, Conv3d, ConvTranspose2d, ConvTranspose3d, LazyConv2d, LazyConv3d, LazyConvTranspose2d,
                       LazyConvTranspose3d, LazyLinear)
 from . import utils
+from . import parallel
 from .modules import GELU, Identity, L1Loss, LeakyReLU, Linear, MSELoss, ReLU, Tanh
 from .modules import ModuleDict, ModuleList, ParameterDict, ParameterList
 from .modules import (CircularPad1d, ConstantPad1d, ConstantPad2d, ReflectionPad1d, ReflectionPad2d, ReplicationPad1d,

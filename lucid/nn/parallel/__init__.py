@@ -1,0 +1,5 @@
+"""Data-parallel training across processes (``lucid.distributed``)."""
+
+from .distributed import DistributedDataParallel
+
+__all__ = ["DistributedDataParallel"]
