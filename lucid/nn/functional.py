@@ -279,6 +279,6 @@ def mse_loss(input, target, *, reduction="mean"):
 
 
 def l1_loss(input, target, *, reduction="mean"):
-    """Absolute error |input - target|, averaged (``'mean'``), summed (``'sum'``) or kept (``'none'``)."""
+    """Absolute error ``|input - target|``, averaged (``'mean'``), summed (``'sum'``) or kept (``'none'``)."""
     difference = _loss_difference("l1_loss", input, target, reduction)
     return _reduce(difference.abs(), reduction)
