@@ -25,7 +25,8 @@ extensions = [
 ]
 
 source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
-exclude_patterns = ["_build", "README.md"]
+# benchmarks.md is included by guides/performance.md rather than built on its own
+exclude_patterns = ["_build", "README.md", "benchmarks.md"]
 templates_path = ["_templates"]
 html_static_path = ["_static"]
 html_css_files = ["lucid.css"]
