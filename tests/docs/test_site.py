@@ -145,11 +145,6 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
         pass
 
 
-def _open(page, url, site, name):
-    page.goto(url, wait_until="load")
-    return page
-
-
 def _internal_links(page, base):
     hrefs = page.eval_on_selector_all("a[href]", "els => els.map(e => e.href)")
     return sorted({h for h in hrefs if h.startswith(base)})
@@ -183,6 +178,7 @@ def _check_links(page, links, base):
 def test_the_lazy_conv_transpose1d_page_in_a_browser(browser_page):
     page, base, site, left, failed = browser_page
     page.goto(base + "api/lucid.nn.LazyConvTranspose1d.html", wait_until="load")
+    assert not left, f"requests left the machine: {left}"
     page.wait_for_selector("mjx-container", timeout=15_000)
     page.wait_for_function("() => window.MathJax && MathJax.startup && MathJax.startup.promise", timeout=15_000)
     page.evaluate("() => MathJax.startup.promise")
