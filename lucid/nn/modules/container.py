@@ -6,7 +6,23 @@ from ..module import Module
 
 
 class Sequential(Module):
-    """Modules applied one after another; built from positional modules or an OrderedDict."""
+    """Modules applied one after another; built from positional modules or an OrderedDict.
+
+    Parameters
+    ----------
+    *modules : Module or OrderedDict
+        The layers in order, named ``"0"``, ``"1"``, ... (or by the OrderedDict's keys).
+
+    Examples
+    --------
+    >>> import lucid
+    >>> from lucid import nn
+    >>> model = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 2))
+    >>> model(lucid.randn(3, 4)).shape
+    (3, 2)
+    >>> len(model), type(model[1]).__name__, len(model[:2])
+    (3, 'ReLU', 2)
+    """
 
     def __init__(self, *modules):
         super().__init__()
@@ -20,11 +36,13 @@ class Sequential(Module):
                 self.add_module(str(index), module)
 
     def forward(self, x):
+        """Apply each module to the previous one's output."""
         for module in self._modules.values():
             x = module(x)
         return x
 
     def __getitem__(self, index):
+        """The module at ``index``, or a Sequential of a slice."""
         modules = list(self._modules.values())
         if isinstance(index, slice):
             return Sequential(*modules[index])
@@ -37,5 +55,6 @@ class Sequential(Module):
         return iter(self._modules.values())
 
     def append(self, module):
+        """Add ``module`` at the end; returns this Sequential."""
         self.add_module(str(len(self._modules)), module)
         return self
