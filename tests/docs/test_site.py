@@ -88,21 +88,67 @@ def test_every_public_name_has_its_page(site):
 def test_mathjax_is_bundled_not_fetched(site):
     page = (site / "api" / "lucid.nn.LazyConvTranspose1d.html").read_text()
     scripts = re.findall(r'<script[^>]*src="([^"]+)"', page)
-    assert any(s.endswith("_static/mathjax/tex-chtml.js") for s in scripts), scripts
+    assert any(s.split("?")[0].endswith("_static/mathjax/tex-chtml.js") for s in scripts), scripts
     assert not [s for s in scripts if s.startswith(("http:", "https:", "//"))], scripts
     assert (site / "_static" / "mathjax" / "tex-chtml.js").stat().st_size > 100_000
     assert list((site / "_static" / "mathjax" / "output" / "chtml" / "fonts" / "woff-v2").glob("*.woff"))
 
 
 class _Ids(html.parser.HTMLParser):
+    """Collects a page's element ids, its links (a href) and the resources it loads."""
+
     def __init__(self):
         super().__init__()
-        self.ids = set()
+        self.ids, self.links, self.resources = set(), [], []
 
     def handle_starttag(self, tag, attrs):
-        for key, value in attrs:
-            if key in ("id", "name") and value:
-                self.ids.add(value)
+        attrs = dict(attrs)
+        for key in ("id", "name"):
+            if attrs.get(key):
+                self.ids.add(attrs[key])
+        if tag == "a" and attrs.get("href"):
+            self.links.append(attrs["href"])
+        elif tag in ("script", "img", "iframe") and attrs.get("src"):
+            self.resources.append(attrs["src"])
+        elif tag == "link" and attrs.get("href") and attrs.get("rel") in ("stylesheet", "preload", "icon"):
+            self.resources.append(attrs["href"])
+
+
+def _fragment_ids(fragment):
+    lines = re.fullmatch(r"L(\d+)-L(\d+)", fragment)
+    return [f"L-{lines[1]}", f"L-{lines[2]}"] if lines else [fragment]
+
+
+def test_every_page_links_only_to_pages_that_exist_and_loads_nothing_remote(site):
+    pages = {}
+    for path in site.rglob("*.html"):
+        if path.relative_to(site).parts[0] == "_static":
+            continue  # the theme's own template fragments, not pages
+        parser = _Ids()
+        parser.feed(path.read_text())
+        pages[path.resolve()] = parser
+    assert len(pages) > 100
+    broken, remote = [], []
+    for path, parser in pages.items():
+        for src in parser.resources:
+            if urllib.parse.urlsplit(src).scheme or src.startswith("//"):
+                remote.append(f"{path.relative_to(site)}: {src}")
+            elif not (path.parent / urllib.parse.unquote(src.split("?")[0])).exists():
+                broken.append(f"{path.relative_to(site)}: {src}")
+        for href in parser.links:
+            parts = urllib.parse.urlsplit(href)
+            if parts.scheme or href.startswith("//"):
+                continue  # a link out (e.g. to a project's home page) is not a request
+            target = (path.parent / urllib.parse.unquote(parts.path)).resolve() if parts.path else path
+            if target.is_dir():
+                target = target / "index.html"
+            if not target.exists():
+                broken.append(f"{path.relative_to(site)}: {href}")
+            elif parts.fragment and target in pages:
+                if not all(i in pages[target].ids for i in _fragment_ids(urllib.parse.unquote(parts.fragment))):
+                    broken.append(f"{path.relative_to(site)}: {href} (no such anchor)")
+    assert not remote, f"{len(remote)} resources from the network, e.g. {remote[:5]}"
+    assert not broken, f"{len(broken)} broken links, e.g. {broken[:10]}"
 
 
 @pytest.fixture(scope="module")
@@ -167,9 +213,7 @@ def _check_links(page, links, base):
             ids[url] = parser.ids
         if not fragment or ids[url] is None:
             continue
-        fragment = urllib.parse.unquote(fragment)
-        lines = re.fullmatch(r"L(\d+)-L(\d+)", fragment)
-        wanted = [f"L-{lines[1]}", f"L-{lines[2]}"] if lines else [fragment]
+        wanted = _fragment_ids(urllib.parse.unquote(fragment))
         if not all(w in ids[url] for w in wanted):
             broken.append(f"{link}: no element with id {' / '.join(wanted)}")
     return broken
