@@ -134,7 +134,8 @@ def _title(text, char="="):
 
 
 def _escape(text):
-    return text.replace("*", r"\*").replace("`", "").replace("|", r"\|")
+    """A docstring's summary line for a table cell: it stays RST, on one line."""
+    return " ".join(text.split())
 
 
 def method_kind(cls, name):
@@ -217,10 +218,7 @@ def function_page(entry):
 
 
 def namespace_page(ns):
-    lines = [_title(ns.name), f".. py:module:: {ns.name}\n", f"{ns.summary}.\n"]
-    module_doc = _first_line(ns.module)
-    if module_doc:
-        lines.append(f"{_escape(module_doc)}\n")
+    lines = [_title(ns.name), f".. py:module:: {ns.name}\n", f"{_escape(_first_line(ns.module)) or ns.summary + '.'}\n"]
     pages = []
     for kind, heading in (("class", "Classes"), ("function", "Functions")):
         group = [e for e in ns.entries if e.kind == kind]
@@ -237,8 +235,11 @@ def namespace_page(ns):
     if data:
         lines.append(_title("Data", "-"))
         for e in data:
-            lines += [f".. py:data:: {e.name}", f"   :type: {type(e.obj).__module__}.{type(e.obj).__qualname__}",
-                      f"   :value: {e.obj!r}\n"]
+            lines += [f".. py:data:: {e.name}", f"   :type: {type(e.obj).__module__}.{type(e.obj).__qualname__}"]
+            value = repr(e.obj)
+            if "\n" not in value and len(value) <= 80:
+                lines.append(f"   :value: {value}")
+            lines.append("")
     if pages:
         lines += [".. toctree::", "   :hidden:\n"] + [f"   {p}" for p in pages] + [""]
     return "\n".join(lines), pages
