@@ -85,6 +85,7 @@ class Tensor:
     # ----------------------------------------------------------------- metadata
     @property
     def shape(self):
+        """The size of each dim, as a tuple."""
         data = self._array
         if type(data) is np.ndarray:  # already a tuple of Python ints
             return data.shape
@@ -92,26 +93,32 @@ class Tensor:
 
     @property
     def ndim(self):
+        """Number of dims."""
         return self._array.ndim
 
     @property
     def dtype(self):
+        """The data type, e.g. ``lucid.float32``."""
         return from_numpy_dtype(self._array.dtype)
 
     @property
     def device(self):
+        """The device the data lives on."""
         return self._device
 
     @property
     def is_leaf(self):
+        """Whether no recorded op produced this tensor."""
         return self._node is None
 
     @property
     def grad_fn(self):
+        """The graph node that produced this tensor (None for a leaf)."""
         return self._node
 
     @property
     def requires_grad(self):
+        """Whether operations on this tensor are recorded for backward."""
         return self._requires_grad
 
     @requires_grad.setter
@@ -124,6 +131,7 @@ class Tensor:
         self._requires_grad = bool(value)
 
     def requires_grad_(self, requires_grad=True):
+        """Set ``requires_grad`` in place; returns self."""
         self.requires_grad = requires_grad
         return self
 
@@ -132,18 +140,23 @@ class Tensor:
         self._retains_grad = True
 
     def size(self, dim=None):
+        """The shape, or the size of ``dim``."""
         return self.shape if dim is None else self.shape[dim]
 
     def dim(self):
+        """Number of dims (``ndim``)."""
         return self.ndim
 
     def numel(self):
+        """Number of elements."""
         return int(self._array.size)
 
     def is_floating_point(self):
+        """Whether the dtype is a floating type."""
         return self._array.dtype.kind == "f"
 
     def __len__(self):
+        """Size of the first dim."""
         if self.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
         return self.shape[0]
@@ -166,11 +179,13 @@ class Tensor:
         return array.copy() if copy else array
 
     def item(self):
+        """The value of a one-element tensor as a Python number."""
         if self._array.size != 1:
             raise ValueError(f"item() needs a tensor with one element, got shape {self.shape}")
         return self._array.reshape(()).item()
 
     def tolist(self):
+        """The values as nested Python lists (a number for a 0-d tensor)."""
         return self._array.tolist()
 
     def __float__(self):
@@ -194,16 +209,19 @@ class Tensor:
         return self.data
 
     def detach_(self):
+        """Detach from the graph in place; returns self."""
         self._node = None
         self._requires_grad = False
         return self
 
     def clone(self):
+        """A copy with its own storage that stays in the graph."""
         from .ops.shape import Clone
 
         return Clone.apply(self)
 
     def contiguous(self):
+        """This tensor (storage is always usable as it is)."""
         return self
 
     def to(self, *args, dtype=None, device=None, copy=False):
@@ -225,24 +243,31 @@ class Tensor:
         return Cast.apply(self, dtype=to_dtype(dtype).numpy)
 
     def cpu(self):
+        """This tensor on the cpu."""
         return self.to("cpu")
 
     def float(self):
+        """A copy as float32."""
         return self.to(dtype="float32")
 
     def double(self):
+        """A copy as float64."""
         return self.to(dtype="float64")
 
     def half(self):
+        """A copy as float16."""
         return self.to(dtype="float16")
 
     def long(self):
+        """A copy as int64."""
         return self.to(dtype="int64")
 
     def bool(self):
+        """A copy as bool."""
         return self.to(dtype="bool")
 
     def type(self, dtype=None):
+        """The dtype's name, or a copy as ``dtype``."""
         return str(self.dtype) if dtype is None else self.to(dtype=dtype)
 
     # ----------------------------------------------------------------- repr
@@ -293,12 +318,14 @@ class Tensor:
             )
 
     def zero_(self):
+        """Set every element to zero in place; returns self."""
         self._check_inplace()
         self._array[...] = 0
         self._bump_version()
         return self
 
     def fill_(self, value):
+        """Set every element to ``value`` in place; returns self."""
         self._check_inplace()
         self._array[...] = value
         self._bump_version()
@@ -317,6 +344,7 @@ class Tensor:
         return self
 
     def uniform_(self, low=0.0, high=1.0):
+        """Fill with samples of U(``low``, ``high``) in place; returns self."""
         from .random import generator
 
         self._check_inplace()
@@ -325,6 +353,7 @@ class Tensor:
         return self
 
     def normal_(self, mean=0.0, std=1.0):
+        """Fill with samples of N(``mean``, ``std``²) in place; returns self."""
         from .random import generator
 
         self._check_inplace()
@@ -333,30 +362,35 @@ class Tensor:
         return self
 
     def add_(self, other, alpha=1):
+        """Add ``alpha * other`` in place; returns self."""
         self._check_inplace()
         self._array += alpha * _raw(other)
         self._bump_version()
         return self
 
     def sub_(self, other, alpha=1):
+        """Subtract ``alpha * other`` in place; returns self."""
         self._check_inplace()
         self._array -= alpha * _raw(other)
         self._bump_version()
         return self
 
     def mul_(self, other):
+        """Multiply by ``other`` in place; returns self."""
         self._check_inplace()
         self._array *= _raw(other)
         self._bump_version()
         return self
 
     def div_(self, other):
+        """Divide by ``other`` in place; returns self."""
         self._check_inplace()
         self._array /= _raw(other)
         self._bump_version()
         return self
 
     def __setitem__(self, index, value):
+        """Write ``value`` into the indexed elements, in place."""
         self._check_inplace()
         if self._node is not None:
             raise RuntimeError("in-place assignment into a tensor that is part of a graph is not supported")
@@ -442,6 +476,7 @@ class Tensor:
         return _as_operand(other, self).__matmul__(self)
 
     def matmul(self, other):
+        """``self @ other``."""
         return self @ other
 
     def _float_self(self):
@@ -472,64 +507,79 @@ class Tensor:
     __hash__ = object.__hash__
 
     def add(self, other):
+        """``self + other``."""
         return self + other
 
     def sub(self, other):
+        """``self - other``."""
         return self - other
 
     def mul(self, other):
+        """``self * other``."""
         return self * other
 
     def div(self, other):
+        """``self / other``."""
         return self / other
 
     def pow(self, exponent):
+        """``self ** exponent``."""
         return self**exponent
 
     def neg(self):
+        """``-self``."""
         return -self
 
     # ---------------------------------------------------------- elementwise
     def exp(self):
+        """Elementwise exponential."""
         from .ops.unary import Exp
 
         return Exp.apply(self._float_self())
 
     def log(self):
+        """Elementwise natural logarithm."""
         from .ops.unary import Log
 
         return Log.apply(self._float_self())
 
     def sqrt(self):
+        """Elementwise square root."""
         return self._float_self() ** 0.5
 
     def tanh(self):
+        """Elementwise hyperbolic tangent."""
         from .ops.unary import Tanh
 
         return Tanh.apply(self._float_self())
 
     def sigmoid(self):
+        """Elementwise logistic sigmoid."""
         from .ops.unary import Sigmoid
 
         return Sigmoid.apply(self._float_self())
 
     def relu(self):
+        """Elementwise ``max(x, 0)``."""
         from .ops.unary import ReLU
 
         return ReLU.apply(self)
 
     def abs(self):
+        """Elementwise absolute value."""
         from .ops.unary import Abs
 
         return Abs.apply(self)
 
     # ------------------------------------------------------------ reductions
     def sum(self, dim=None, keepdim=False, *, axis=None):
+        """Sum over all elements, or over ``dim``."""
         from .ops.reduce import Sum
 
         return Sum.apply(self, axis=_axes(dim if axis is None else axis, self.ndim), keepdims=keepdim)
 
     def mean(self, dim=None, keepdim=False, *, axis=None):
+        """Mean over all elements, or over ``dim``."""
         from .ops.reduce import Mean
 
         return Mean.apply(self._float_self(), axis=_axes(dim if axis is None else axis, self.ndim), keepdims=keepdim)
@@ -541,10 +591,12 @@ class Tensor:
         return Max.apply(self, axis=_axes(dim, self.ndim), keepdims=keepdim)
 
     def argmax(self, dim=None):
+        """Index of the largest element (flattened), or along ``dim``."""
         return Tensor._from_array(np.argmax(self._array, axis=dim), self._device)
 
     # ----------------------------------------------------------------- shape
     def reshape(self, *shape):
+        """The same elements in a new shape (one dim may be ``-1``)."""
         from .ops.shape import Reshape
 
         shape = _shape_args(shape)
@@ -556,6 +608,7 @@ class Tensor:
     view = reshape
 
     def flatten(self, start_dim=0, end_dim=-1):
+        """Merge dims ``start_dim`` to ``end_dim`` into one."""
         if self.ndim == 0:
             return self.reshape(1)
         start, end = start_dim % self.ndim, end_dim % self.ndim
@@ -563,11 +616,13 @@ class Tensor:
         return self.reshape(*shape[:start], -1, *shape[end + 1 :])
 
     def unsqueeze(self, dim):
+        """Insert a size-1 dim at ``dim``."""
         dim = dim % (self.ndim + 1)
         shape = self.shape
         return self.reshape(*shape[:dim], 1, *shape[dim:])
 
     def squeeze(self, dim=None):
+        """Remove size-1 dims (all of them, or ``dim``)."""
         shape = self.shape
         if dim is None:
             return self.reshape(*[s for s in shape if s != 1])
@@ -577,6 +632,7 @@ class Tensor:
         return self.reshape(*shape[:dim], *shape[dim + 1 :])
 
     def permute(self, *dims):
+        """Reorder the dims."""
         from .ops.shape import Permute
 
         dims = _shape_args(dims)
@@ -585,15 +641,18 @@ class Tensor:
         return Permute.apply(self, axes=tuple(d % self.ndim for d in dims))
 
     def transpose(self, dim0, dim1):
+        """Swap dims ``dim0`` and ``dim1``."""
         axes = list(range(self.ndim))
         axes[dim0], axes[dim1] = axes[dim1], axes[dim0]
         return self.permute(*axes)
 
     @property
     def T(self):
+        """The tensor with all dims reversed."""
         return self.permute(*reversed(range(self.ndim)))
 
     def expand(self, *shape):
+        """A broadcast view to ``shape`` (``-1`` keeps a dim)."""
         from .ops.shape import Expand
 
         shape = _shape_args(shape)
@@ -605,11 +664,13 @@ class Tensor:
         return Expand.apply(self, shape=shape)
 
     def __getitem__(self, index):
+        """NumPy-style indexing (ints, slices, None, Ellipsis, index tensors), differentiable."""
         from .ops.shape import GetItem
 
         return GetItem.apply(self, index=_raw_index(index))
 
     def __iter__(self):
+        """Iterate over the first dim."""
         for i in range(len(self)):
             yield self[i]
 

@@ -61,17 +61,27 @@ def _defined_in_lucid(obj):
 
 
 def public_names(module):
-    """The names a user is meant to import from ``module``."""
+    """The names a user is meant to import from ``module``.
+
+    ``__all__`` where the module has one; otherwise each non-underscore name whose object is
+    defined inside it (inside the package, for a package), so a helper imported from
+    elsewhere (``positive_int`` from ``lucid.nn._checks``) is not taken for part of the API.
+    """
     if hasattr(module, "__all__"):
         return sorted(module.__all__)
+    inside = module.__name__ + "." if hasattr(module, "__path__") else None
+
+    def defined_here(where):
+        return where == module.__name__ or (inside is not None and where.startswith(inside))
+
     names = []
     for name, value in vars(module).items():
         if name.startswith("_") or inspect.ismodule(value):
             continue
         if inspect.isclass(value) or inspect.isfunction(value) or inspect.isbuiltin(value):
-            if _defined_in_lucid(value):
+            if defined_here(getattr(value, "__module__", None) or ""):
                 names.append(name)
-        elif type(value).__module__.split(".")[0] == "lucid":  # lucid objects such as dtypes
+        elif _defined_in_lucid(type(value)) and defined_here(type(value).__module__):  # dtypes and such
             names.append(name)
     return sorted(names)
 

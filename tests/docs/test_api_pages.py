@@ -70,11 +70,12 @@ def test_methods_of_a_root_class_without_a_page_are_listed_in_full():
 
 
 def test_public_names_follow_all_or_else_the_names_lucid_defines():
-    module = types.ModuleType("lucid.fake")
+    module = types.ModuleType("lucid.example")
     module.Example = Example
     module.np = types  # a module: never a public name
     module.imported = Path  # defined outside lucid
     module._hidden = Example
+    module.helper = lucid_api.public_names  # a function defined in another module
     assert lucid_api.public_names(module) == ["Example"]
     module.__all__ = ["imported"]
     assert lucid_api.public_names(module) == ["imported"]
@@ -92,7 +93,9 @@ def test_an_object_exposed_twice_has_one_page_nearest_its_definition():
     assert entries["Tensor"].canonical == "lucid.Tensor"
     nn = {e.name: e for e in found["lucid.nn"].entries}
     assert nn["LazyConvTranspose1d"].canonical == "lucid.nn.LazyConvTranspose1d"
-    assert {"conv_transpose1d", "conv1d", "linear"} <= {e.name for e in found["lucid.nn.functional"].entries}
+    functional = {e.name for e in found["lucid.nn.functional"].entries}
+    assert {"conv_transpose1d", "conv1d", "linear"} <= functional
+    assert "positive_int" not in functional  # a helper imported from lucid.nn._checks
 
 
 @pytest.mark.parametrize("module, fullname, where", [
