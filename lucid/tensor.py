@@ -353,7 +353,7 @@ class Tensor:
         return self
 
     def normal_(self, mean=0.0, std=1.0):
-        """Fill with samples of N(``mean``, ``std``²) in place; returns self."""
+        """Fill with normal samples of mean ``mean`` and standard deviation ``std`` in place; returns self."""
         from .random import generator
 
         self._check_inplace()
