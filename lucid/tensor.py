@@ -124,6 +124,7 @@ class Tensor:
     # ----------------------------------------------------------------- metadata
     @property
     def shape(self):
+        """The size of each dim, as a tuple."""
         data = self._array
         if type(data) is np.ndarray:  # already a tuple of Python ints
             return Size(data.shape)
@@ -131,26 +132,32 @@ class Tensor:
 
     @property
     def ndim(self):
+        """Number of dims."""
         return self._array.ndim
 
     @property
     def dtype(self):
+        """The data type, e.g. ``lucid.float32``."""
         return from_numpy_dtype(self._array.dtype)
 
     @property
     def device(self):
+        """The device the data lives on."""
         return self._device
 
     @property
     def is_leaf(self):
+        """Whether no recorded op produced this tensor."""
         return self._node is None
 
     @property
     def grad_fn(self):
+        """The graph node that produced this tensor (None for a leaf)."""
         return self._node
 
     @property
     def requires_grad(self):
+        """Whether operations on this tensor are recorded for backward."""
         return self._requires_grad
 
     @requires_grad.setter
@@ -163,6 +170,7 @@ class Tensor:
         self._requires_grad = bool(value)
 
     def requires_grad_(self, requires_grad=True):
+        """Set ``requires_grad`` in place; returns self."""
         self.requires_grad = requires_grad
         return self
 
@@ -184,15 +192,19 @@ class Tensor:
         return int(self._array.dtype.itemsize)
 
     def dim(self):
+        """Number of dims (``ndim``)."""
         return self.ndim
 
     def numel(self):
+        """Number of elements."""
         return int(self._array.size)
 
     def is_floating_point(self):
+        """Whether the dtype is a floating type."""
         return self._array.dtype.kind == "f"
 
     def __len__(self):
+        """Size of the first dim."""
         if self.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
         return self.shape[0]
@@ -215,11 +227,13 @@ class Tensor:
         return array.copy() if copy else array
 
     def item(self):
+        """The value of a one-element tensor as a Python number."""
         if self._array.size != 1:
             raise ValueError(f"item() needs a tensor with one element, got shape {self.shape}")
         return self._array.reshape(()).item()
 
     def tolist(self):
+        """The values as nested Python lists (a number for a 0-d tensor)."""
         return self._array.tolist()
 
     def __float__(self):
@@ -243,16 +257,19 @@ class Tensor:
         return self.data
 
     def detach_(self):
+        """Detach from the graph in place; returns self."""
         self._node = None
         self._requires_grad = False
         return self
 
     def clone(self):
+        """A copy with its own storage that stays in the graph."""
         from .ops.shape import Clone
 
         return Clone.apply(self)
 
     def contiguous(self):
+        """This tensor (storage is always usable as it is)."""
         return self
 
     def to(self, *args, dtype=None, device=None, copy=False):
@@ -274,24 +291,31 @@ class Tensor:
         return Cast.apply(self, dtype=to_dtype(dtype).numpy)
 
     def cpu(self):
+        """This tensor on the cpu."""
         return self.to("cpu")
 
     def float(self):
+        """A copy as float32."""
         return self.to(dtype="float32")
 
     def double(self):
+        """A copy as float64."""
         return self.to(dtype="float64")
 
     def half(self):
+        """A copy as float16."""
         return self.to(dtype="float16")
 
     def long(self):
+        """A copy as int64."""
         return self.to(dtype="int64")
 
     def bool(self):
+        """A copy as bool."""
         return self.to(dtype="bool")
 
     def type(self, dtype=None):
+        """The dtype's name, or a copy as ``dtype``."""
         return str(self.dtype) if dtype is None else self.to(dtype=dtype)
 
     # ----------------------------------------------------------------- repr
@@ -419,6 +443,7 @@ class Tensor:
         return self._inplace("copy_", _copy, source)
 
     def uniform_(self, low=0.0, high=1.0):
+        """Fill with samples of U(``low``, ``high``) in place; returns self."""
         from .random import generator
 
         self._check_inplace()
@@ -427,6 +452,7 @@ class Tensor:
         return self
 
     def normal_(self, mean=0.0, std=1.0):
+        """Fill with normal samples of mean ``mean`` and standard deviation ``std`` in place; returns self."""
         from .random import generator
 
         self._check_inplace()
@@ -592,6 +618,7 @@ class Tensor:
         return _as_operand(other, self).__matmul__(self)
 
     def matmul(self, other):
+        """``self @ other``."""
         return self @ other
 
     def mm(self, other):
@@ -696,15 +723,19 @@ class Tensor:
         return self - (other if alpha == 1 else other * alpha)
 
     def mul(self, other):
+        """``self * other``."""
         return self * other
 
     def div(self, other):
+        """``self / other``."""
         return self / other
 
     def pow(self, exponent):
+        """``self ** exponent``."""
         return self**exponent
 
     def neg(self):
+        """``-self``."""
         return -self
 
     # ---------------------------------------------------------- elementwise
@@ -771,11 +802,13 @@ class Tensor:
         return self._unary("Sigmoid")
 
     def relu(self):
+        """Elementwise ``max(x, 0)``."""
         from .ops.unary import ReLU
 
         return ReLU.apply(self)
 
     def abs(self):
+        """Elementwise absolute value."""
         from .ops.unary import Abs
 
         return Abs.apply(self)
@@ -1026,6 +1059,7 @@ class Tensor:
 
     # ----------------------------------------------------------------- shape
     def reshape(self, *shape):
+        """The same elements in a new shape (one dim may be ``-1``)."""
         from .ops.shape import Reshape
 
         shape = _shape_args(shape)
@@ -1042,6 +1076,7 @@ class Tensor:
     reshape_as = view_as
 
     def flatten(self, start_dim=0, end_dim=-1):
+        """Merge dims ``start_dim`` to ``end_dim`` into one."""
         if self.ndim == 0:
             return self.reshape(1)
         start, end = _axes(start_dim, self.ndim)[0], _axes(end_dim, self.ndim)[0]
@@ -1083,6 +1118,7 @@ class Tensor:
         return self.reshape(*[s for i, s in enumerate(shape) if i not in drop])
 
     def permute(self, *dims):
+        """Reorder the dims."""
         from .ops.shape import Permute
 
         dims = _shape_args(dims)
@@ -1108,6 +1144,7 @@ class Tensor:
 
     @property
     def T(self):
+        """The tensor with all dims reversed."""
         return self.permute(*reversed(range(self.ndim)))
 
     @property
@@ -1126,6 +1163,7 @@ class Tensor:
     moveaxis = movedim
 
     def expand(self, *shape):
+        """A broadcast view to ``shape`` (``-1`` keeps a dim)."""
         from .ops.shape import Expand
 
         shape = _shape_args(shape)
@@ -1264,11 +1302,13 @@ class Tensor:
         return self.to(dtype=other.dtype)
 
     def __getitem__(self, index):
+        """NumPy-style indexing (ints, slices, None, Ellipsis, index tensors), differentiable."""
         from .ops.shape import GetItem
 
         return GetItem.apply(self, index=_raw_index(index))
 
     def __iter__(self):
+        """Iterate over the first dim."""
         for i in range(len(self)):
             yield self[i]
 

@@ -128,19 +128,39 @@ def _conv(name, n, input, weight, bias, stride, padding, dilation, groups):
 
 
 def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
-    """1-D transposed convolution (the adjoint of ``conv1d``).
+    r"""1-D transposed convolution (the adjoint of :func:`conv1d`).
 
     Parameters
     ----------
-    input : Tensor, shape (N, C_in, L)
-    weight : Tensor, shape (C_in, C_out // groups, K)
-    bias : Tensor, shape (C_out,), optional
-    stride, padding, output_padding, groups, dilation : int or 1-tuple
+    input : Tensor
+        Shape ``(N, C_in, L_in)``.
+    weight : Tensor
+        Shape ``(C_in, C_out // groups, K)``: the leading axis is the input's channels.
+    bias : Tensor, optional
+        Shape ``(C_out,)``.
+    stride, padding, output_padding, dilation : int or tuple of 1 int
+        As in :class:`~lucid.nn.ConvTranspose1d`.
+    groups : int, default 1
+        Blocked connections; must divide ``C_in``.
 
     Returns
     -------
-    Tensor, shape (N, C_out, L_out)
-        ``L_out = (L - 1)·stride - 2·padding + dilation·(K - 1) + output_padding + 1``.
+    Tensor
+        Shape ``(N, C_out, L_out)``.
+
+    Notes
+    -----
+    .. math::
+
+        L_{\text{out}} = (L_{\text{in}} - 1) \cdot \mathrm{stride} - 2 \cdot \mathrm{padding}
+        + \mathrm{dilation} \cdot (K - 1) + \mathrm{output\_padding} + 1
+
+    Examples
+    --------
+    >>> import lucid
+    >>> import lucid.nn.functional as F
+    >>> F.conv_transpose1d(lucid.randn(2, 6, 10), lucid.randn(6, 4, 4), stride=2, padding=1).shape
+    (2, 4, 20)
     """
     return _conv_transpose("conv_transpose1d", 1, input, weight, bias, stride, padding, output_padding, groups,
                            dilation)
@@ -163,17 +183,39 @@ def conv_transpose3d(input, weight, bias=None, stride=1, padding=0, output_paddi
 
 
 def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
-    """1-D convolution (cross-correlation).
+    r"""1-D convolution (cross-correlation, as in PyTorch).
 
     Parameters
     ----------
-    input : Tensor, shape (N, C_in, L)
-    weight : Tensor, shape (C_out, C_in // groups, K)
-    bias : Tensor, shape (C_out,), optional
+    input : Tensor
+        Shape ``(N, C_in, L_in)``.
+    weight : Tensor
+        Shape ``(C_out, C_in // groups, K)``.
+    bias : Tensor, optional
+        Shape ``(C_out,)``.
+    stride, padding, dilation : int or tuple of 1 int
+        As in :class:`~lucid.nn.Conv1d`.
+    groups : int, default 1
+        Blocked connections; must divide both channel counts.
 
     Returns
     -------
-    Tensor, shape (N, C_out, L_out) with ``L_out = (L + 2·padding - dilation·(K - 1) - 1) // stride + 1``.
+    Tensor
+        Shape ``(N, C_out, L_out)``.
+
+    Notes
+    -----
+    .. math::
+
+        L_{\text{out}} = \left\lfloor \frac{L_{\text{in}} + 2 \cdot \mathrm{padding}
+        - \mathrm{dilation} \cdot (K - 1) - 1}{\mathrm{stride}} \right\rfloor + 1
+
+    Examples
+    --------
+    >>> import lucid
+    >>> import lucid.nn.functional as F
+    >>> F.conv1d(lucid.randn(2, 4, 20), lucid.randn(8, 4, 3), stride=2, padding=1).shape
+    (2, 8, 10)
     """
     return _conv("conv1d", 1, input, weight, bias, stride, padding, dilation, groups)
 
@@ -199,10 +241,12 @@ def relu(input, inplace=False):
 
 
 def tanh(input):
+    """Hyperbolic tangent elementwise."""
     return input.tanh()
 
 
 def sigmoid(input):
+    """Logistic sigmoid ``1 / (1 + exp(-x))`` elementwise."""
     return input.sigmoid()
 
 
@@ -308,7 +352,7 @@ def mse_loss(input, target, *, reduction="mean"):
 
 
 def l1_loss(input, target, *, reduction="mean"):
-    """Absolute error |input - target|, averaged (``'mean'``), summed (``'sum'``) or kept (``'none'``)."""
+    """Absolute error ``|input - target|``, averaged (``'mean'``), summed (``'sum'``) or kept (``'none'``)."""
     difference = _loss_difference("l1_loss", input, target, reduction)
     return _reduce(difference.abs(), reduction)
 

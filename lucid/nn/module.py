@@ -27,6 +27,7 @@ class Module:
         object.__setattr__(self, "training", True)
 
     def forward(self, *args, **kwargs):
+        """The computation of one call; every layer defines it (call the module, not ``forward``)."""
         raise NotImplementedError(f"{type(self).__name__} has no forward()")
 
     def __call__(self, *args, **kwargs):
@@ -104,12 +105,14 @@ class Module:
         self.reset_parameters()
 
     def register_parameter(self, name, param):
+        """Register ``param`` (a Parameter, or None for an empty slot) under ``name``."""
         if param is not None and not isinstance(param, Parameter):
             raise TypeError(f"parameter {name!r} must be a Parameter or None, got {type(param).__name__}")
         self._forget(name)
         self._parameters[name] = param
 
     def register_buffer(self, name, tensor, persistent=True):
+        """Register a non-learnable tensor; a persistent one is saved in ``state_dict``."""
         if tensor is not None and not isinstance(tensor, Tensor):
             raise TypeError(f"buffer {name!r} must be a Tensor or None, got {type(tensor).__name__}")
         self._forget(name)
@@ -118,6 +121,7 @@ class Module:
             self._non_persistent_buffers.add(name)
 
     def add_module(self, name, module):
+        """Register ``module`` (or None) as a child under ``name``."""
         if module is not None and not isinstance(module, Module):
             raise TypeError(f"{name!r} must be a Module or None, got {type(module).__name__}")
         self._forget(name)
@@ -126,6 +130,7 @@ class Module:
     register_module = add_module
 
     def get_submodule(self, target):
+        """The submodule at the dotted path ``target`` (e.g. ``"0.conv"``)."""
         module = self
         for part in target.split(".") if target else []:
             if part not in module._modules:
@@ -134,9 +139,11 @@ class Module:
         return module
 
     def register_forward_pre_hook(self, hook):
+        """Call ``hook(module, args)`` before each forward; it may return replacement args."""
         return _HookHandle(self._forward_pre_hooks, hook)
 
     def register_forward_hook(self, hook):
+        """Call ``hook(module, args, output)`` after each forward; it may return a new output."""
         return _HookHandle(self._forward_hooks, hook)
 
     def _register_load_state_dict_pre_hook(self, hook):
@@ -146,6 +153,7 @@ class Module:
 
     # --------------------------------------------------------------- traversal
     def named_modules(self, memo=None, prefix=""):
+        """Yield ``(name, module)`` for this module and every descendant, each once."""
         memo = set() if memo is None else memo
         if id(self) in memo:
             return
@@ -156,10 +164,12 @@ class Module:
                 yield from module.named_modules(memo, f"{prefix}.{name}" if prefix else name)
 
     def modules(self):
+        """Yield this module and every descendant."""
         for _, module in self.named_modules():
             yield module
 
     def named_children(self):
+        """Yield ``(name, module)`` for the direct children."""
         seen = set()
         for name, module in self._modules.items():
             if module is not None and id(module) not in seen:
@@ -167,6 +177,7 @@ class Module:
                 yield name, module
 
     def children(self):
+        """Yield the direct children."""
         for _, module in self.named_children():
             yield module
 
@@ -181,21 +192,26 @@ class Module:
                 yield (f"{module_prefix}.{name}" if module_prefix else name), value
 
     def named_parameters(self, prefix="", recurse=True):
+        """Yield ``(dotted name, parameter)``, each parameter once."""
         yield from self._named_members("_parameters", prefix, recurse)
 
     def parameters(self, recurse=True):
+        """Yield the parameters (lazy placeholders included), each once."""
         for _, param in self.named_parameters(recurse=recurse):
             yield param
 
     def named_buffers(self, prefix="", recurse=True):
+        """Yield ``(dotted name, buffer)``."""
         yield from self._named_members("_buffers", prefix, recurse)
 
     def buffers(self, recurse=True):
+        """Yield the buffers."""
         for _, buffer in self.named_buffers(recurse=recurse):
             yield buffer
 
     # ------------------------------------------------------------------- modes
     def train(self, mode=True):
+        """Set training mode on this module and its descendants; returns self."""
         if not isinstance(mode, bool):
             raise TypeError(f"train(mode) expects a bool, got {type(mode).__name__}")
         for module in self.modules():
@@ -203,14 +219,17 @@ class Module:
         return self
 
     def eval(self):
+        """Set evaluation mode (``train(False)``); returns self."""
         return self.train(False)
 
     def requires_grad_(self, requires_grad=True):
+        """Set ``requires_grad`` on every parameter; returns self."""
         for param in self.parameters():
             param.requires_grad = requires_grad
         return self
 
     def zero_grad(self, set_to_none=True):
+        """Clear the parameters' gradients (set them to None, or to zeros)."""
         for param in self.parameters():
             if set_to_none:
                 param.grad = None
@@ -218,6 +237,7 @@ class Module:
                 param.grad = param.grad.detach() * 0
 
     def apply(self, fn):
+        """Call ``fn`` on every descendant, then on this module; returns self."""
         for module in self.children():
             module.apply(fn)
         fn(self)
@@ -252,15 +272,19 @@ class Module:
                     tensor.grad = tensor.grad.to(dtype=dtype)
 
     def float(self):
+        """Cast floating parameters and buffers to float32; returns self."""
         return self.to(dtype="float32")
 
     def double(self):
+        """Cast floating parameters and buffers to float64; returns self."""
         return self.to(dtype="float64")
 
     def half(self):
+        """Cast floating parameters and buffers to float16; returns self."""
         return self.to(dtype="float16")
 
     def cpu(self):
+        """Move parameters and buffers to the cpu; returns self."""
         return self.to("cpu")
 
     # ------------------------------------------------------------------- state
@@ -294,6 +318,7 @@ class Module:
 
     # -------------------------------------------------------------------- repr
     def extra_repr(self):
+        """Extra text inside this module's ``repr``; layers override it with their settings."""
         return ""
 
     def __repr__(self):

@@ -5,7 +5,25 @@ from ..module import Module
 
 
 class ReLU(Module):
-    """max(x, 0) elementwise; ``inplace`` is accepted for PyTorch compatibility (a new tensor is returned)."""
+    r"""Rectified linear unit, :math:`\max(x, 0)` elementwise.
+
+    Parameters
+    ----------
+    inplace : bool, default False
+        Accepted for PyTorch compatibility; a new tensor is returned.
+
+    Shape
+    -----
+    - Input: any shape
+    - Output: the input's shape
+
+    Examples
+    --------
+    >>> import lucid
+    >>> from lucid import nn
+    >>> nn.ReLU()(lucid.tensor([-1.0, 0.5]))
+    tensor([0. , 0.5])
+    """
 
     def __init__(self, inplace=False):
         super().__init__()
@@ -16,14 +34,26 @@ class ReLU(Module):
 
 
 class LeakyReLU(Module):
-    """x for x > 0, ``negative_slope``·x otherwise.
+    r"""Leaky rectifier: :math:`x` for :math:`x > 0`, :math:`\text{negative\_slope} \cdot x` otherwise.
 
     Parameters
     ----------
-    negative_slope : float, optional
-        Default 0.01.
-    inplace : bool, optional
+    negative_slope : float, default 0.01
+        Slope for negative inputs.
+    inplace : bool, default False
         Accepted for PyTorch compatibility; a new tensor is returned.
+
+    Shape
+    -----
+    - Input: any shape
+    - Output: the input's shape
+
+    Examples
+    --------
+    >>> import lucid
+    >>> from lucid import nn
+    >>> nn.LeakyReLU(0.1)(lucid.tensor([-2.0, 3.0]))
+    tensor([-0.2,  3. ])
     """
 
     def __init__(self, negative_slope=0.01, inplace=False):
@@ -41,19 +71,52 @@ class LeakyReLU(Module):
 
 
 class Tanh(Module):
-    """tanh elementwise."""
+    """Hyperbolic tangent elementwise.
+
+    Shape
+    -----
+    - Input: any shape
+    - Output: the input's shape
+
+    Examples
+    --------
+    >>> import lucid
+    >>> from lucid import nn
+    >>> nn.Tanh()(lucid.zeros(2))
+    tensor([0., 0.])
+    """
 
     def forward(self, x):
         return F.tanh(x)
 
 
 class GELU(Module):
-    """Gaussian error linear unit x·Φ(x).
+    r"""Gaussian error linear unit, :math:`x \cdot \Phi(x)` with :math:`\Phi` the standard normal CDF.
 
     Parameters
     ----------
-    approximate : {'none', 'tanh'}, optional
-        ``'none'`` (default) uses the exact erf; ``'tanh'`` the tanh approximation.
+    approximate : {'none', 'tanh'}, default 'none'
+        ``'none'`` uses the exact erf; ``'tanh'`` the tanh approximation.
+
+    Shape
+    -----
+    - Input: any shape
+    - Output: the input's shape
+
+    Notes
+    -----
+    .. math::
+
+        \mathrm{GELU}(x) = \frac{x}{2} \left(1 + \operatorname{erf}(x / \sqrt{2})\right)
+        \approx \frac{x}{2} \left(1 + \tanh\left(\sqrt{2/\pi}\,(x + 0.044715\,x^3)\right)\right)
+
+    Examples
+    --------
+    >>> import lucid
+    >>> from lucid import nn
+    >>> y = nn.GELU()(lucid.tensor([0.0, 1.0]))
+    >>> [round(v, 4) for v in y.tolist()]
+    [0.0, 0.8413]
     """
 
     def __init__(self, approximate="none"):

@@ -99,6 +99,7 @@ class Sequential(_IndexedModules):
                 self.add_module(str(index), module)
 
     def forward(self, x):
+        """Apply each module to the previous one's output."""
         for module in self._modules.values():
             x = module(x)
         return x

@@ -91,11 +91,13 @@ class _ConvNd(Module):
         return conv(x.unsqueeze(0)).squeeze(0)
 
     def forward(self, x):
+        """Convolve ``x`` of shape ``(N, C_in, *spatial)`` or unbatched ``(C_in, *spatial)``."""
         self._check_input(x)
         return self._batched(lambda x: self._function(x, self.weight, self.bias, self.stride, self.padding,
                                                       self.dilation, self.groups), x)
 
     def extra_repr(self):
+        """The hyperparameters that differ from their defaults, as shown in ``repr(layer)``."""
         parts = [f"in_channels={self.in_channels}", f"out_channels={self.out_channels}",
                  f"kernel_size={self.kernel_size}", f"stride={self.stride}"]
         n = self.n_spatial
@@ -140,7 +142,21 @@ class _ConvTransposeNd(_ConvNd):
         return tuple(chosen)
 
     def forward(self, x, output_size=None):
-        """Apply the transposed convolution; ``output_size`` picks output_padding to reach that size."""
+        """Apply the transposed convolution to ``x``: ``(N, C_in, *spatial)`` or ``(C_in, *spatial)``.
+
+        Parameters
+        ----------
+        x : Tensor
+            The input.
+        output_size : sequence of int, optional
+            The spatial output size wanted (or the full shape); it picks ``output_padding``
+            among the sizes this input can reach, instead of the configured one.
+
+        Returns
+        -------
+        Tensor
+            Shape ``(N, C_out, *spatial_out)``, spatial sizes as in the class Notes.
+        """
         self._check_input(x)
         output_padding = self._output_padding(x, output_size)
         return self._batched(lambda x: self._function(x, self.weight, self.bias, self.stride, self.padding,
@@ -148,32 +164,77 @@ class _ConvTransposeNd(_ConvNd):
 
 
 class ConvTranspose1d(_ConvTransposeNd):
-    """1-D transposed convolution (fractionally-strided upsampling).
+    r"""1-D transposed convolution (fractionally-strided upsampling).
+
+    The adjoint of :class:`Conv1d`: each input sample adds a kernel-wide window into the output,
+    ``stride`` samples after the previous one's.
 
     Parameters
     ----------
-    in_channels, out_channels : int
-    kernel_size : int or 1-tuple
-    stride, padding, output_padding, dilation : int or 1-tuple, optional
-        ``padding`` removes ``padding`` samples from each side of the full output, i.e. it
-        pads the equivalent direct convolution by ``dilation·(kernel_size-1) - padding``.
-        ``output_padding`` (< max(stride, dilation)) adds samples to one side.
-    groups : int, optional
-        Must divide both channel counts.
-    bias : bool, optional
-    device, dtype : optional
-        Where and in which floating dtype to allocate the parameters (default cpu, float32).
+    in_channels : int
+        Channels of the input.
+    out_channels : int
+        Channels of the output.
+    kernel_size : int or tuple of 1 int
+        Kernel size.
+    stride : int or tuple of 1 int, default 1
+        Upsampling factor: output samples between the windows of two input samples.
+    padding : int or tuple of 1 int, default 0
+        Samples removed from each side of the full output, i.e. the equivalent direct
+        convolution is padded by ``dilation * (kernel_size - 1) - padding``. String padding
+        is not supported.
+    output_padding : int or tuple of 1 int, default 0
+        Samples added to one side of the output; less than ``max(stride, dilation)``.
+    groups : int, default 1
+        Blocked connections; must divide both channel counts.
+    bias : bool, default True
+        Add a learnable bias of shape ``(out_channels,)``.
+    dilation : int or tuple of 1 int, default 1
+        Spacing between kernel taps.
+    device : str or Device, optional
+        Where to allocate the parameters (default cpu).
+    dtype : DType, optional
+        Floating dtype of the parameters (default float32).
+
+    Attributes
+    ----------
+    weight : Parameter
+        Shape ``(in_channels, out_channels // groups, kernel_size)``: the leading axis is
+        in_channels, not out_channels (PyTorch's layout).
+    bias : Parameter or None
+        Shape ``(out_channels,)``; None when ``bias=False``.
+    kernel_size, stride, padding, dilation : tuple of int
+        The hyperparameters as 1-tuples (and ``output_padding``).
 
     Shape
     -----
-    Input (N, C_in, L) or unbatched (C_in, L) → output (N, C_out, L_out) or (C_out, L_out) with
-    ``L_out = (L - 1)·stride - 2·padding + dilation·(kernel_size - 1) + output_padding + 1``.
+    - Input: ``(N, C_in, L_in)`` or unbatched ``(C_in, L_in)``
+    - Output: ``(N, C_out, L_out)`` or ``(C_out, L_out)``
 
     Notes
     -----
-    ``weight`` is (in_channels, out_channels // groups, kernel_size): the leading axis is
-    in_channels. Initialisation matches PyTorch: kaiming-uniform(a=√5) with
-    fan_in = out_channels // groups · kernel_size; bias uniform in ±1/√fan_in.
+    The output length is
+
+    .. math::
+
+        L_{\text{out}} = {} & (L_{\text{in}} - 1) \cdot \mathrm{stride} - 2 \cdot \mathrm{padding} \\
+        & + \mathrm{dilation} \cdot (\mathrm{kernel\_size} - 1) + \mathrm{output\_padding} + 1
+
+    Initialisation matches PyTorch: kaiming-uniform (a = √5) weight, so its bound uses
+    fan_in = out_channels // groups · kernel size; bias uniform in ±1/√fan_in.
+    ``forward(x, output_size=...)`` picks the output_padding that reaches ``output_size``.
+
+    Examples
+    --------
+    >>> import lucid
+    >>> from lucid import nn
+    >>> up = nn.ConvTranspose1d(8, 4, kernel_size=4, stride=2, padding=1)
+    >>> up.weight.shape
+    (8, 4, 4)
+    >>> up(lucid.randn(2, 8, 10)).shape
+    (2, 4, 20)
+    >>> up(lucid.randn(2, 8, 10), output_size=[21]).shape  # output_padding=1
+    (2, 4, 21)
     """
 
     _function = staticmethod(F.conv_transpose1d)
@@ -185,21 +246,66 @@ class ConvTranspose1d(_ConvTransposeNd):
 
 
 class Conv1d(_ConvNd):
-    """1-D convolution (cross-correlation).
+    r"""1-D convolution (cross-correlation, as in PyTorch).
 
     Parameters
     ----------
-    in_channels, out_channels : int
-    kernel_size : int or 1-tuple
-    stride, padding, dilation : int or 1-tuple, optional
-    groups : int, optional
-    bias : bool, optional
-    device, dtype : optional
+    in_channels : int
+        Channels of the input.
+    out_channels : int
+        Channels of the output.
+    kernel_size : int or tuple of 1 int
+        Kernel size.
+    stride : int or tuple of 1 int, default 1
+        Step between two windows.
+    padding : int or tuple of 1 int, default 0
+        Zeros added to each side of the input. String padding is not supported.
+    dilation : int or tuple of 1 int, default 1
+        Spacing between kernel taps.
+    groups : int, default 1
+        Blocked connections; must divide both channel counts.
+    bias : bool, default True
+        Add a learnable bias of shape ``(out_channels,)``.
+    device : str or Device, optional
+        Where to allocate the parameters (default cpu).
+    dtype : DType, optional
+        Floating dtype of the parameters (default float32).
+
+    Attributes
+    ----------
+    weight : Parameter
+        Shape ``(out_channels, in_channels // groups, kernel_size)``.
+    bias : Parameter or None
+        Shape ``(out_channels,)``; None when ``bias=False``.
+    kernel_size, stride, padding, dilation : tuple of int
+        The hyperparameters as 1-tuples.
 
     Shape
     -----
-    Input (N, C_in, L) or unbatched (C_in, L) → output (N, C_out, L_out) or (C_out, L_out) with
-    ``L_out = (L + 2·padding - dilation·(kernel_size - 1) - 1) // stride + 1``.
+    - Input: ``(N, C_in, L_in)`` or unbatched ``(C_in, L_in)``
+    - Output: ``(N, C_out, L_out)`` or ``(C_out, L_out)``
+
+    Notes
+    -----
+    The output length is
+
+    .. math::
+
+        L_{\text{out}} = \left\lfloor \frac{L_{\text{in}} + 2 \cdot \mathrm{padding}
+        - \mathrm{dilation} \cdot (\mathrm{kernel\_size} - 1) - 1}{\mathrm{stride}} \right\rfloor + 1
+
+    Initialisation matches PyTorch: kaiming-uniform (a = √5) weight with
+    fan_in = in_channels // groups · kernel size; bias uniform in ±1/√fan_in.
+
+    Examples
+    --------
+    >>> import lucid
+    >>> from lucid import nn
+    >>> conv = nn.Conv1d(4, 8, kernel_size=3, stride=2, padding=1)
+    >>> conv.weight.shape
+    (8, 4, 3)
+    >>> conv(lucid.randn(2, 4, 20)).shape
+    (2, 8, 10)
     """
 
     _function = staticmethod(F.conv1d)
@@ -211,25 +317,72 @@ class Conv1d(_ConvNd):
 
 
 class ConvTranspose2d(_ConvTransposeNd):
-    """2-D transposed convolution; as ConvTranspose1d, per spatial dim.
+    r"""2-D transposed convolution; :class:`ConvTranspose1d` along each spatial dim.
 
     Parameters
     ----------
-    in_channels, out_channels : int
-    kernel_size : int or 2-tuple
-    stride, padding, output_padding, dilation : int or 2-tuple, optional
-    groups : int, optional
-    bias : bool, optional
-    device, dtype : optional
+    in_channels : int
+        Channels of the input.
+    out_channels : int
+        Channels of the output.
+    kernel_size : int or tuple of 2 ints
+        Kernel size per spatial dim.
+    stride : int or tuple of 2 ints, default 1
+        Upsampling factor: output samples between the windows of two input samples.
+    padding : int or tuple of 2 ints, default 0
+        Samples removed from each side of the full output, i.e. the equivalent direct
+        convolution is padded by ``dilation * (kernel_size - 1) - padding``. String padding
+        is not supported.
+    output_padding : int or tuple of 2 ints, default 0
+        Samples added to one side of the output; less than ``max(stride, dilation)``.
+    groups : int, default 1
+        Blocked connections; must divide both channel counts.
+    bias : bool, default True
+        Add a learnable bias of shape ``(out_channels,)``.
+    dilation : int or tuple of 2 ints, default 1
+        Spacing between kernel taps.
+    device : str or Device, optional
+        Where to allocate the parameters (default cpu).
+    dtype : DType, optional
+        Floating dtype of the parameters (default float32).
+
+    Attributes
+    ----------
+    weight : Parameter
+        Shape ``(in_channels, out_channels // groups, kH, kW)``: the leading axis is in_channels,
+        not out_channels (PyTorch's layout).
+    bias : Parameter or None
+        Shape ``(out_channels,)``; None when ``bias=False``.
+    kernel_size, stride, padding, dilation : tuple of int
+        The hyperparameters as 2-tuples (and ``output_padding``).
 
     Shape
     -----
-    Input (N, C_in, H, W) or unbatched (C_in, H, W) → output (N, C_out, H_out, W_out) or
-    (C_out, H_out, W_out); each spatial size follows ConvTranspose1d's formula for that dim.
+    - Input: ``(N, C_in, H_in, W_in)`` or unbatched ``(C_in, H_in, W_in)``
+    - Output: ``(N, C_out, H_out, W_out)`` or ``(C_out, H_out, W_out)``
 
     Notes
     -----
-    ``weight`` is (in_channels, out_channels // groups, kH, kW).
+    Each output spatial size :math:`S_i` (H, W) is
+
+    .. math::
+
+        S_{\text{out},i} = {} & (S_{\text{in},i} - 1) \cdot \mathrm{stride}[i] - 2 \cdot \mathrm{padding}[i] \\
+        & + \mathrm{dilation}[i] \cdot (\mathrm{kernel\_size}[i] - 1) + \mathrm{output\_padding}[i] + 1
+
+    Initialisation matches PyTorch: kaiming-uniform (a = √5) weight, so its bound uses
+    fan_in = out_channels // groups · kernel size; bias uniform in ±1/√fan_in.
+    ``forward(x, output_size=...)`` picks the output_padding that reaches ``output_size``.
+
+    Examples
+    --------
+    >>> import lucid
+    >>> from lucid import nn
+    >>> up = nn.ConvTranspose2d(8, 4, kernel_size=(4, 3), stride=(2, 1), padding=(1, 1))
+    >>> up.weight.shape
+    (8, 4, 4, 3)
+    >>> up(lucid.randn(1, 8, 5, 6)).shape
+    (1, 4, 10, 6)
     """
 
     n_spatial = 2
@@ -242,11 +395,70 @@ class ConvTranspose2d(_ConvTransposeNd):
 
 
 class ConvTranspose3d(_ConvTransposeNd):
-    """3-D transposed convolution; as ConvTranspose2d with (D, H, W) and 3-tuples.
+    r"""3-D transposed convolution; :class:`ConvTranspose1d` along each spatial dim.
+
+    Parameters
+    ----------
+    in_channels : int
+        Channels of the input.
+    out_channels : int
+        Channels of the output.
+    kernel_size : int or tuple of 3 ints
+        Kernel size per spatial dim.
+    stride : int or tuple of 3 ints, default 1
+        Upsampling factor: output samples between the windows of two input samples.
+    padding : int or tuple of 3 ints, default 0
+        Samples removed from each side of the full output, i.e. the equivalent direct
+        convolution is padded by ``dilation * (kernel_size - 1) - padding``. String padding
+        is not supported.
+    output_padding : int or tuple of 3 ints, default 0
+        Samples added to one side of the output; less than ``max(stride, dilation)``.
+    groups : int, default 1
+        Blocked connections; must divide both channel counts.
+    bias : bool, default True
+        Add a learnable bias of shape ``(out_channels,)``.
+    dilation : int or tuple of 3 ints, default 1
+        Spacing between kernel taps.
+    device : str or Device, optional
+        Where to allocate the parameters (default cpu).
+    dtype : DType, optional
+        Floating dtype of the parameters (default float32).
+
+    Attributes
+    ----------
+    weight : Parameter
+        Shape ``(in_channels, out_channels // groups, kD, kH, kW)``: the leading axis is in_channels,
+        not out_channels (PyTorch's layout).
+    bias : Parameter or None
+        Shape ``(out_channels,)``; None when ``bias=False``.
+    kernel_size, stride, padding, dilation : tuple of int
+        The hyperparameters as 3-tuples (and ``output_padding``).
+
+    Shape
+    -----
+    - Input: ``(N, C_in, D_in, H_in, W_in)`` or unbatched ``(C_in, D_in, H_in, W_in)``
+    - Output: ``(N, C_out, D_out, H_out, W_out)`` or ``(C_out, D_out, H_out, W_out)``
 
     Notes
     -----
-    ``weight`` is (in_channels, out_channels // groups, kD, kH, kW).
+    Each output spatial size :math:`S_i` (D, H, W) is
+
+    .. math::
+
+        S_{\text{out},i} = {} & (S_{\text{in},i} - 1) \cdot \mathrm{stride}[i] - 2 \cdot \mathrm{padding}[i] \\
+        & + \mathrm{dilation}[i] \cdot (\mathrm{kernel\_size}[i] - 1) + \mathrm{output\_padding}[i] + 1
+
+    Initialisation matches PyTorch: kaiming-uniform (a = √5) weight, so its bound uses
+    fan_in = out_channels // groups · kernel size; bias uniform in ±1/√fan_in.
+    ``forward(x, output_size=...)`` picks the output_padding that reaches ``output_size``.
+
+    Examples
+    --------
+    >>> import lucid
+    >>> from lucid import nn
+    >>> up = nn.ConvTranspose3d(4, 2, kernel_size=2, stride=2)
+    >>> up(lucid.randn(1, 4, 3, 3, 3)).shape
+    (1, 2, 6, 6, 6)
     """
 
     n_spatial = 3
@@ -259,21 +471,64 @@ class ConvTranspose3d(_ConvTransposeNd):
 
 
 class Conv2d(_ConvNd):
-    """2-D convolution (cross-correlation); as Conv1d, per spatial dim.
+    r"""2-D convolution (cross-correlation); :class:`Conv1d` along each spatial dim.
 
     Parameters
     ----------
-    in_channels, out_channels : int
-    kernel_size : int or 2-tuple
-    stride, padding, dilation : int or 2-tuple, optional
-    groups : int, optional
-    bias : bool, optional
-    device, dtype : optional
+    in_channels : int
+        Channels of the input.
+    out_channels : int
+        Channels of the output.
+    kernel_size : int or tuple of 2 ints
+        Kernel size per spatial dim.
+    stride : int or tuple of 2 ints, default 1
+        Step between two windows.
+    padding : int or tuple of 2 ints, default 0
+        Zeros added to each side of the input. String padding is not supported.
+    dilation : int or tuple of 2 ints, default 1
+        Spacing between kernel taps.
+    groups : int, default 1
+        Blocked connections; must divide both channel counts.
+    bias : bool, default True
+        Add a learnable bias of shape ``(out_channels,)``.
+    device : str or Device, optional
+        Where to allocate the parameters (default cpu).
+    dtype : DType, optional
+        Floating dtype of the parameters (default float32).
+
+    Attributes
+    ----------
+    weight : Parameter
+        Shape ``(out_channels, in_channels // groups, kH, kW)``.
+    bias : Parameter or None
+        Shape ``(out_channels,)``; None when ``bias=False``.
+    kernel_size, stride, padding, dilation : tuple of int
+        The hyperparameters as 2-tuples.
 
     Shape
     -----
-    Input (N, C_in, H, W) or unbatched (C_in, H, W) → output (N, C_out, H_out, W_out) or
-    (C_out, H_out, W_out); each spatial size follows Conv1d's formula for that dim.
+    - Input: ``(N, C_in, H_in, W_in)`` or unbatched ``(C_in, H_in, W_in)``
+    - Output: ``(N, C_out, H_out, W_out)`` or ``(C_out, H_out, W_out)``
+
+    Notes
+    -----
+    Each output spatial size :math:`S_i` (H, W) is
+
+    .. math::
+
+        S_{\text{out},i} = \left\lfloor \frac{S_{\text{in},i} + 2 \cdot \mathrm{padding}[i]
+        - \mathrm{dilation}[i] \cdot (\mathrm{kernel\_size}[i] - 1) - 1}{\mathrm{stride}[i]} \right\rfloor + 1
+
+    Initialisation matches PyTorch: kaiming-uniform (a = √5) weight with
+    fan_in = in_channels // groups · kernel size; bias uniform in ±1/√fan_in.
+
+    Examples
+    --------
+    >>> import lucid
+    >>> from lucid import nn
+    >>> conv = nn.Conv2d(3, 8, kernel_size=3, padding=1)
+    >>> conv(lucid.randn(1, 3, 16, 16)).shape
+    (1, 8, 16, 16)
     """
 
     n_spatial = 2
@@ -286,7 +541,65 @@ class Conv2d(_ConvNd):
 
 
 class Conv3d(_ConvNd):
-    """3-D convolution (cross-correlation); as Conv2d with (D, H, W) and 3-tuples."""
+    r"""3-D convolution (cross-correlation); :class:`Conv1d` along each spatial dim.
+
+    Parameters
+    ----------
+    in_channels : int
+        Channels of the input.
+    out_channels : int
+        Channels of the output.
+    kernel_size : int or tuple of 3 ints
+        Kernel size per spatial dim.
+    stride : int or tuple of 3 ints, default 1
+        Step between two windows.
+    padding : int or tuple of 3 ints, default 0
+        Zeros added to each side of the input. String padding is not supported.
+    dilation : int or tuple of 3 ints, default 1
+        Spacing between kernel taps.
+    groups : int, default 1
+        Blocked connections; must divide both channel counts.
+    bias : bool, default True
+        Add a learnable bias of shape ``(out_channels,)``.
+    device : str or Device, optional
+        Where to allocate the parameters (default cpu).
+    dtype : DType, optional
+        Floating dtype of the parameters (default float32).
+
+    Attributes
+    ----------
+    weight : Parameter
+        Shape ``(out_channels, in_channels // groups, kD, kH, kW)``.
+    bias : Parameter or None
+        Shape ``(out_channels,)``; None when ``bias=False``.
+    kernel_size, stride, padding, dilation : tuple of int
+        The hyperparameters as 3-tuples.
+
+    Shape
+    -----
+    - Input: ``(N, C_in, D_in, H_in, W_in)`` or unbatched ``(C_in, D_in, H_in, W_in)``
+    - Output: ``(N, C_out, D_out, H_out, W_out)`` or ``(C_out, D_out, H_out, W_out)``
+
+    Notes
+    -----
+    Each output spatial size :math:`S_i` (D, H, W) is
+
+    .. math::
+
+        S_{\text{out},i} = \left\lfloor \frac{S_{\text{in},i} + 2 \cdot \mathrm{padding}[i]
+        - \mathrm{dilation}[i] \cdot (\mathrm{kernel\_size}[i] - 1) - 1}{\mathrm{stride}[i]} \right\rfloor + 1
+
+    Initialisation matches PyTorch: kaiming-uniform (a = √5) weight with
+    fan_in = in_channels // groups · kernel size; bias uniform in ±1/√fan_in.
+
+    Examples
+    --------
+    >>> import lucid
+    >>> from lucid import nn
+    >>> conv = nn.Conv3d(2, 4, kernel_size=3)
+    >>> conv(lucid.randn(1, 2, 5, 6, 7)).shape
+    (1, 4, 3, 4, 5)
+    """
 
     n_spatial = 3
     _function = staticmethod(F.conv3d)
@@ -306,6 +619,7 @@ class _LazyConvMixin(LazyModuleMixin):
         return None
 
     def initialize_parameters(self, x, *args, **kwargs):
+        """Materialize from the first input: ``in_channels`` is its channel axis (called by the first forward)."""
         self._check_input(x)
         self._materialize_channels(x.shape[self._channel_axis(x)], x.dtype, x.device)
 
@@ -325,24 +639,72 @@ class _LazyConvMixin(LazyModuleMixin):
 
 
 class LazyConvTranspose1d(_LazyConvMixin, ConvTranspose1d):
-    """A ConvTranspose1d that infers ``in_channels`` from the first input.
+    r"""A :class:`ConvTranspose1d` that infers ``in_channels`` from the first input.
 
-    Before the first forward, ``in_channels``, ``weight`` and ``bias`` read ``None`` (the
-    placeholders are already in ``parameters()``, so an optimizer may be built first). The
-    first forward reads ``in_channels = x.shape[1]`` and initialises exactly as
-    ConvTranspose1d. Loading a state_dict with a 3-D ``weight`` materializes from its leading
-    axis first, then copies.
+    Before the first forward, ``in_channels``, ``weight`` and ``bias`` read ``None``; the
+    placeholders are already in ``parameters()``, so an optimizer may be built first. The
+    first forward reads ``in_channels`` from the input's channel axis and initialises
+    exactly as :class:`ConvTranspose1d`, in place.
 
     Parameters
     ----------
-    out_channels, kernel_size, stride, padding, output_padding, groups, bias, dilation
-        As in ConvTranspose1d.
-    device, dtype : optional
-        When None, the parameters follow the first input's device and floating dtype (or,
-        when materialized by ``load_state_dict``, the checkpoint weight's floating dtype).
+    out_channels : int
+        Channels of the output.
+    kernel_size : int or tuple of 1 int
+        Kernel size.
+    stride : int or tuple of 1 int, default 1
+        Upsampling factor: output samples between the windows of two input samples.
+    padding : int or tuple of 1 int, default 0
+        Samples removed from each side of the full output, i.e. the equivalent direct
+        convolution is padded by ``dilation * (kernel_size - 1) - padding``. String padding
+        is not supported.
+    output_padding : int or tuple of 1 int, default 0
+        Samples added to one side of the output; less than ``max(stride, dilation)``.
+    groups : int, default 1
+        Blocked connections; must divide both channel counts.
+    bias : bool, default True
+        Add a learnable bias of shape ``(out_channels,)``.
+    dilation : int or tuple of 1 int, default 1
+        Spacing between kernel taps.
+    device : str or Device, optional
+        Where to allocate the parameters; None follows the first input (or, when
+        materialized by ``load_state_dict``, the cpu).
+    dtype : DType, optional
+        Floating dtype of the parameters; None follows the first input (or the checkpoint
+        weight's floating dtype).
+
+    Attributes
+    ----------
+    weight : Parameter or None
+        None before materialization; then
+        ``(in_channels, out_channels // groups, kernel_size)``: the leading axis is
+        in_channels, not out_channels (PyTorch's layout).
+    bias : Parameter or None
+        None before materialization; ``(out_channels,)`` if ``bias=True``.
+    in_channels : int or None
+        None before the first forward (or ``load_state_dict``).
+
+    Shape
+    -----
+    - Input: ``(N, C_in, L_in)`` or unbatched ``(C_in, L_in)``
+    - Output: ``(N, C_out, L_out)`` or ``(C_out, L_out)``
+
+    Notes
+    -----
+    The output length follows :class:`ConvTranspose1d`:
+
+    .. math::
+
+        L_{\text{out}} = {} & (L_{\text{in}} - 1) \cdot \mathrm{stride} - 2 \cdot \mathrm{padding} \\
+        & + \mathrm{dilation} \cdot (\mathrm{kernel\_size} - 1) + \mathrm{output\_padding} + 1
+
+    State-dict loading: a 3-D ``weight`` in the state_dict materializes the layer first, with
+    in_channels read from its leading axis, then the values are copied.
 
     Examples
     --------
+    Lazy transposed conv in a sequence decoder:
+
     >>> import lucid
     >>> import lucid.nn as nn
     >>> decoder = nn.LazyConvTranspose1d(
@@ -352,6 +714,8 @@ class LazyConvTranspose1d(_LazyConvMixin, ConvTranspose1d):
     >>> y = decoder(x)
     >>> y.shape
     (2, 16, 20)
+
+    Inspect pre- and post-materialization state:
 
     >>> lazy = nn.LazyConvTranspose1d(out_channels=8, kernel_size=3, padding=1)
     >>> print(lazy.in_channels)
@@ -368,7 +732,74 @@ class LazyConvTranspose1d(_LazyConvMixin, ConvTranspose1d):
 
 
 class LazyConv1d(_LazyConvMixin, Conv1d):
-    """A Conv1d that infers ``in_channels`` from the first input (see LazyConvTranspose1d)."""
+    r"""A :class:`Conv1d` that infers ``in_channels`` from the first input.
+
+    Before the first forward, ``in_channels``, ``weight`` and ``bias`` read ``None``; the
+    placeholders are already in ``parameters()``, so an optimizer may be built first. The
+    first forward reads ``in_channels`` from the input's channel axis and initialises
+    exactly as :class:`Conv1d`, in place.
+
+    Parameters
+    ----------
+    out_channels : int
+        Channels of the output.
+    kernel_size : int or tuple of 1 int
+        Kernel size.
+    stride : int or tuple of 1 int, default 1
+        Step between two windows.
+    padding : int or tuple of 1 int, default 0
+        Zeros added to each side of the input. String padding is not supported.
+    dilation : int or tuple of 1 int, default 1
+        Spacing between kernel taps.
+    groups : int, default 1
+        Blocked connections; must divide both channel counts.
+    bias : bool, default True
+        Add a learnable bias of shape ``(out_channels,)``.
+    device : str or Device, optional
+        Where to allocate the parameters; None follows the first input (or, when
+        materialized by ``load_state_dict``, the cpu).
+    dtype : DType, optional
+        Floating dtype of the parameters; None follows the first input (or the checkpoint
+        weight's floating dtype).
+
+    Attributes
+    ----------
+    weight : Parameter or None
+        None before materialization; shape ``(out_channels, in_channels // groups, kernel_size)``.
+    bias : Parameter or None
+        None before materialization; ``(out_channels,)`` if ``bias=True``.
+    in_channels : int or None
+        None before the first forward (or ``load_state_dict``).
+
+    Shape
+    -----
+    - Input: ``(N, C_in, L_in)`` or unbatched ``(C_in, L_in)``
+    - Output: ``(N, C_out, L_out)`` or ``(C_out, L_out)``
+
+    Notes
+    -----
+    The output length follows :class:`Conv1d`:
+
+    .. math::
+
+        L_{\text{out}} = \left\lfloor \frac{L_{\text{in}} + 2 \cdot \mathrm{padding}
+        - \mathrm{dilation} \cdot (\mathrm{kernel\_size} - 1) - 1}{\mathrm{stride}} \right\rfloor + 1
+
+    State-dict loading: a 3-D ``weight`` in the state_dict materializes the layer first, with
+    in_channels read from its second axis times ``groups``, then the values are copied.
+
+    Examples
+    --------
+    >>> import lucid
+    >>> from lucid import nn
+    >>> conv = nn.LazyConv1d(8, kernel_size=3, padding=1)
+    >>> print(conv.weight)
+    None
+    >>> conv(lucid.randn(2, 5, 16)).shape
+    (2, 8, 16)
+    >>> conv.weight.shape
+    (8, 5, 3)
+    """
 
     def __init__(self, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1, bias=True, device=None,
                  dtype=None):
@@ -376,7 +807,78 @@ class LazyConv1d(_LazyConvMixin, Conv1d):
 
 
 class LazyConvTranspose2d(_LazyConvMixin, ConvTranspose2d):
-    """A ConvTranspose2d that infers ``in_channels`` from the first input (see LazyConvTranspose1d)."""
+    r"""A :class:`ConvTranspose2d` that infers ``in_channels`` from the first input.
+
+    Before the first forward, ``in_channels``, ``weight`` and ``bias`` read ``None``; the
+    placeholders are already in ``parameters()``, so an optimizer may be built first. The
+    first forward reads ``in_channels`` from the input's channel axis and initialises
+    exactly as :class:`ConvTranspose2d`, in place.
+
+    Parameters
+    ----------
+    out_channels : int
+        Channels of the output.
+    kernel_size : int or tuple of 2 ints
+        Kernel size per spatial dim.
+    stride : int or tuple of 2 ints, default 1
+        Upsampling factor: output samples between the windows of two input samples.
+    padding : int or tuple of 2 ints, default 0
+        Samples removed from each side of the full output, i.e. the equivalent direct
+        convolution is padded by ``dilation * (kernel_size - 1) - padding``. String padding
+        is not supported.
+    output_padding : int or tuple of 2 ints, default 0
+        Samples added to one side of the output; less than ``max(stride, dilation)``.
+    groups : int, default 1
+        Blocked connections; must divide both channel counts.
+    bias : bool, default True
+        Add a learnable bias of shape ``(out_channels,)``.
+    dilation : int or tuple of 2 ints, default 1
+        Spacing between kernel taps.
+    device : str or Device, optional
+        Where to allocate the parameters; None follows the first input (or, when
+        materialized by ``load_state_dict``, the cpu).
+    dtype : DType, optional
+        Floating dtype of the parameters; None follows the first input (or the checkpoint
+        weight's floating dtype).
+
+    Attributes
+    ----------
+    weight : Parameter or None
+        None before materialization; then
+        ``(in_channels, out_channels // groups, kH, kW)``: the leading axis is in_channels,
+        not out_channels (PyTorch's layout).
+    bias : Parameter or None
+        None before materialization; ``(out_channels,)`` if ``bias=True``.
+    in_channels : int or None
+        None before the first forward (or ``load_state_dict``).
+
+    Shape
+    -----
+    - Input: ``(N, C_in, H_in, W_in)`` or unbatched ``(C_in, H_in, W_in)``
+    - Output: ``(N, C_out, H_out, W_out)`` or ``(C_out, H_out, W_out)``
+
+    Notes
+    -----
+    As in :class:`ConvTranspose2d`, each output spatial size :math:`S_i` (H, W) is
+
+    .. math::
+
+        S_{\text{out},i} = {} & (S_{\text{in},i} - 1) \cdot \mathrm{stride}[i] - 2 \cdot \mathrm{padding}[i] \\
+        & + \mathrm{dilation}[i] \cdot (\mathrm{kernel\_size}[i] - 1) + \mathrm{output\_padding}[i] + 1
+
+    State-dict loading: a 4-D ``weight`` in the state_dict materializes the layer first, with
+    in_channels read from its leading axis, then the values are copied.
+
+    Examples
+    --------
+    >>> import lucid
+    >>> from lucid import nn
+    >>> up = nn.LazyConvTranspose2d(4, kernel_size=4, stride=2, padding=1)
+    >>> up(lucid.randn(1, 6, 8, 8)).shape
+    (1, 4, 16, 16)
+    >>> up.weight.shape
+    (6, 4, 4, 4)
+    """
 
     def __init__(self, out_channels, kernel_size, stride=1, padding=0, output_padding=0, groups=1, bias=True,
                  dilation=1, device=None, dtype=None):
@@ -385,7 +887,76 @@ class LazyConvTranspose2d(_LazyConvMixin, ConvTranspose2d):
 
 
 class LazyConvTranspose3d(_LazyConvMixin, ConvTranspose3d):
-    """A ConvTranspose3d that infers ``in_channels`` from the first input (see LazyConvTranspose1d)."""
+    r"""A :class:`ConvTranspose3d` that infers ``in_channels`` from the first input.
+
+    Before the first forward, ``in_channels``, ``weight`` and ``bias`` read ``None``; the
+    placeholders are already in ``parameters()``, so an optimizer may be built first. The
+    first forward reads ``in_channels`` from the input's channel axis and initialises
+    exactly as :class:`ConvTranspose3d`, in place.
+
+    Parameters
+    ----------
+    out_channels : int
+        Channels of the output.
+    kernel_size : int or tuple of 3 ints
+        Kernel size per spatial dim.
+    stride : int or tuple of 3 ints, default 1
+        Upsampling factor: output samples between the windows of two input samples.
+    padding : int or tuple of 3 ints, default 0
+        Samples removed from each side of the full output, i.e. the equivalent direct
+        convolution is padded by ``dilation * (kernel_size - 1) - padding``. String padding
+        is not supported.
+    output_padding : int or tuple of 3 ints, default 0
+        Samples added to one side of the output; less than ``max(stride, dilation)``.
+    groups : int, default 1
+        Blocked connections; must divide both channel counts.
+    bias : bool, default True
+        Add a learnable bias of shape ``(out_channels,)``.
+    dilation : int or tuple of 3 ints, default 1
+        Spacing between kernel taps.
+    device : str or Device, optional
+        Where to allocate the parameters; None follows the first input (or, when
+        materialized by ``load_state_dict``, the cpu).
+    dtype : DType, optional
+        Floating dtype of the parameters; None follows the first input (or the checkpoint
+        weight's floating dtype).
+
+    Attributes
+    ----------
+    weight : Parameter or None
+        None before materialization; then
+        ``(in_channels, out_channels // groups, kD, kH, kW)``: the leading axis is in_channels,
+        not out_channels (PyTorch's layout).
+    bias : Parameter or None
+        None before materialization; ``(out_channels,)`` if ``bias=True``.
+    in_channels : int or None
+        None before the first forward (or ``load_state_dict``).
+
+    Shape
+    -----
+    - Input: ``(N, C_in, D_in, H_in, W_in)`` or unbatched ``(C_in, D_in, H_in, W_in)``
+    - Output: ``(N, C_out, D_out, H_out, W_out)`` or ``(C_out, D_out, H_out, W_out)``
+
+    Notes
+    -----
+    As in :class:`ConvTranspose3d`, each output spatial size :math:`S_i` (D, H, W) is
+
+    .. math::
+
+        S_{\text{out},i} = {} & (S_{\text{in},i} - 1) \cdot \mathrm{stride}[i] - 2 \cdot \mathrm{padding}[i] \\
+        & + \mathrm{dilation}[i] \cdot (\mathrm{kernel\_size}[i] - 1) + \mathrm{output\_padding}[i] + 1
+
+    State-dict loading: a 5-D ``weight`` in the state_dict materializes the layer first, with
+    in_channels read from its leading axis, then the values are copied.
+
+    Examples
+    --------
+    >>> import lucid
+    >>> from lucid import nn
+    >>> up = nn.LazyConvTranspose3d(2, kernel_size=2, stride=2)
+    >>> up(lucid.randn(1, 3, 2, 2, 2)).shape
+    (1, 2, 4, 4, 4)
+    """
 
     def __init__(self, out_channels, kernel_size, stride=1, padding=0, output_padding=0, groups=1, bias=True,
                  dilation=1, device=None, dtype=None):
@@ -394,7 +965,72 @@ class LazyConvTranspose3d(_LazyConvMixin, ConvTranspose3d):
 
 
 class LazyConv2d(_LazyConvMixin, Conv2d):
-    """A Conv2d that infers ``in_channels`` from the first input (see LazyConvTranspose1d)."""
+    r"""A :class:`Conv2d` that infers ``in_channels`` from the first input.
+
+    Before the first forward, ``in_channels``, ``weight`` and ``bias`` read ``None``; the
+    placeholders are already in ``parameters()``, so an optimizer may be built first. The
+    first forward reads ``in_channels`` from the input's channel axis and initialises
+    exactly as :class:`Conv2d`, in place.
+
+    Parameters
+    ----------
+    out_channels : int
+        Channels of the output.
+    kernel_size : int or tuple of 2 ints
+        Kernel size per spatial dim.
+    stride : int or tuple of 2 ints, default 1
+        Step between two windows.
+    padding : int or tuple of 2 ints, default 0
+        Zeros added to each side of the input. String padding is not supported.
+    dilation : int or tuple of 2 ints, default 1
+        Spacing between kernel taps.
+    groups : int, default 1
+        Blocked connections; must divide both channel counts.
+    bias : bool, default True
+        Add a learnable bias of shape ``(out_channels,)``.
+    device : str or Device, optional
+        Where to allocate the parameters; None follows the first input (or, when
+        materialized by ``load_state_dict``, the cpu).
+    dtype : DType, optional
+        Floating dtype of the parameters; None follows the first input (or the checkpoint
+        weight's floating dtype).
+
+    Attributes
+    ----------
+    weight : Parameter or None
+        None before materialization; shape ``(out_channels, in_channels // groups, kH, kW)``.
+    bias : Parameter or None
+        None before materialization; ``(out_channels,)`` if ``bias=True``.
+    in_channels : int or None
+        None before the first forward (or ``load_state_dict``).
+
+    Shape
+    -----
+    - Input: ``(N, C_in, H_in, W_in)`` or unbatched ``(C_in, H_in, W_in)``
+    - Output: ``(N, C_out, H_out, W_out)`` or ``(C_out, H_out, W_out)``
+
+    Notes
+    -----
+    As in :class:`Conv2d`, each output spatial size :math:`S_i` (H, W) is
+
+    .. math::
+
+        S_{\text{out},i} = \left\lfloor \frac{S_{\text{in},i} + 2 \cdot \mathrm{padding}[i]
+        - \mathrm{dilation}[i] \cdot (\mathrm{kernel\_size}[i] - 1) - 1}{\mathrm{stride}[i]} \right\rfloor + 1
+
+    State-dict loading: a 4-D ``weight`` in the state_dict materializes the layer first, with
+    in_channels read from its second axis times ``groups``, then the values are copied.
+
+    Examples
+    --------
+    >>> import lucid
+    >>> from lucid import nn
+    >>> conv = nn.LazyConv2d(8, kernel_size=3)
+    >>> conv(lucid.randn(1, 3, 10, 10)).shape
+    (1, 8, 8, 8)
+    >>> conv.in_channels
+    3
+    """
 
     def __init__(self, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1, bias=True, device=None,
                  dtype=None):
@@ -402,7 +1038,70 @@ class LazyConv2d(_LazyConvMixin, Conv2d):
 
 
 class LazyConv3d(_LazyConvMixin, Conv3d):
-    """A Conv3d that infers ``in_channels`` from the first input (see LazyConvTranspose1d)."""
+    r"""A :class:`Conv3d` that infers ``in_channels`` from the first input.
+
+    Before the first forward, ``in_channels``, ``weight`` and ``bias`` read ``None``; the
+    placeholders are already in ``parameters()``, so an optimizer may be built first. The
+    first forward reads ``in_channels`` from the input's channel axis and initialises
+    exactly as :class:`Conv3d`, in place.
+
+    Parameters
+    ----------
+    out_channels : int
+        Channels of the output.
+    kernel_size : int or tuple of 3 ints
+        Kernel size per spatial dim.
+    stride : int or tuple of 3 ints, default 1
+        Step between two windows.
+    padding : int or tuple of 3 ints, default 0
+        Zeros added to each side of the input. String padding is not supported.
+    dilation : int or tuple of 3 ints, default 1
+        Spacing between kernel taps.
+    groups : int, default 1
+        Blocked connections; must divide both channel counts.
+    bias : bool, default True
+        Add a learnable bias of shape ``(out_channels,)``.
+    device : str or Device, optional
+        Where to allocate the parameters; None follows the first input (or, when
+        materialized by ``load_state_dict``, the cpu).
+    dtype : DType, optional
+        Floating dtype of the parameters; None follows the first input (or the checkpoint
+        weight's floating dtype).
+
+    Attributes
+    ----------
+    weight : Parameter or None
+        None before materialization; shape ``(out_channels, in_channels // groups, kD, kH, kW)``.
+    bias : Parameter or None
+        None before materialization; ``(out_channels,)`` if ``bias=True``.
+    in_channels : int or None
+        None before the first forward (or ``load_state_dict``).
+
+    Shape
+    -----
+    - Input: ``(N, C_in, D_in, H_in, W_in)`` or unbatched ``(C_in, D_in, H_in, W_in)``
+    - Output: ``(N, C_out, D_out, H_out, W_out)`` or ``(C_out, D_out, H_out, W_out)``
+
+    Notes
+    -----
+    As in :class:`Conv3d`, each output spatial size :math:`S_i` (D, H, W) is
+
+    .. math::
+
+        S_{\text{out},i} = \left\lfloor \frac{S_{\text{in},i} + 2 \cdot \mathrm{padding}[i]
+        - \mathrm{dilation}[i] \cdot (\mathrm{kernel\_size}[i] - 1) - 1}{\mathrm{stride}[i]} \right\rfloor + 1
+
+    State-dict loading: a 5-D ``weight`` in the state_dict materializes the layer first, with
+    in_channels read from its second axis times ``groups``, then the values are copied.
+
+    Examples
+    --------
+    >>> import lucid
+    >>> from lucid import nn
+    >>> conv = nn.LazyConv3d(4, kernel_size=3, padding=1)
+    >>> conv(lucid.randn(1, 2, 4, 4, 4)).shape
+    (1, 4, 4, 4, 4)
+    """
 
     def __init__(self, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1, bias=True, device=None,
                  dtype=None):

@@ -32,7 +32,25 @@ _Deferred = namedtuple("_Deferred", ["name", "kind", "apply", "stored_as", "befo
 
 
 class LazyModuleMixin:
-    """Mixin that defers parameter shapes until the first input or a loaded state_dict."""
+    """Mixin that defers parameter shapes until the first input or a loaded state_dict.
+
+    A lazy layer is ``class LazyX(_LazyXMixin, X)``. Its parameters start as
+    :class:`~lucid.nn.UninitializedParameter` placeholders, already listed by
+    ``parameters()`` while the attribute reads ``None``. The first call materializes them
+    in place (so an optimizer built earlier trains them) and runs the eager class's
+    ``reset_parameters``; a rejected first input leaves the layer as it was.
+
+    Examples
+    --------
+    >>> import lucid
+    >>> from lucid import nn
+    >>> layer = nn.LazyLinear(2)
+    >>> isinstance(layer, nn.LazyModuleMixin), layer.has_uninitialized_params()
+    (True, True)
+    >>> _ = layer(lucid.randn(1, 5))
+    >>> layer.has_uninitialized_params()
+    False
+    """
 
     def _new_parameter(self, shape, dtype=None, device=None):
         return UninitializedParameter(device=device, dtype=dtype)
@@ -73,6 +91,7 @@ class LazyModuleMixin:
         return super().__call__(*args, **kwargs)
 
     def initialize_parameters(self, *args, **kwargs):
+        """Materialize from the first call's arguments; each lazy family defines it."""
         raise NotImplementedError(f"{type(self).__name__} must define initialize_parameters(input)")
 
     def _infer_from_state_dict(self, state_dict, prefix):

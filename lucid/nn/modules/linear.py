@@ -11,7 +11,16 @@ from .lazy import LazyModuleMixin, checkpoint_dtype, checkpoint_shape
 
 
 class Identity(Module):
-    """Returns its input unchanged; any constructor arguments are ignored (as in PyTorch)."""
+    """Returns its input unchanged; any constructor arguments are ignored (as in PyTorch).
+
+    Examples
+    --------
+    >>> import lucid
+    >>> from lucid import nn
+    >>> x = lucid.randn(2, 3)
+    >>> nn.Identity(54, unused="argument")(x) is x
+    True
+    """
 
     def __init__(self, *args, **kwargs):
         super().__init__()
@@ -21,23 +30,51 @@ class Identity(Module):
 
 
 class Linear(Module):
-    """y = x·Wᵀ + b.
+    r"""Affine map of the last dim: ``y = x @ weight.T + bias``.
 
     Parameters
     ----------
-    in_features, out_features : int
-    bias : bool, optional
-    device, dtype : optional
-        Where and in which floating dtype to allocate the parameters (default cpu, float32).
+    in_features : int
+        Size of the input's last dim.
+    out_features : int
+        Size of the output's last dim.
+    bias : bool, default True
+        Add a learnable bias of shape ``(out_features,)``.
+    device : str or Device, optional
+        Where to allocate the parameters (default cpu).
+    dtype : DType, optional
+        Floating dtype of the parameters (default float32).
+
+    Attributes
+    ----------
+    weight : Parameter
+        Shape ``(out_features, in_features)``.
+    bias : Parameter or None
+        Shape ``(out_features,)``; None when ``bias=False``.
 
     Shape
     -----
-    Input (*, in_features) → output (*, out_features).
+    - Input: ``(*, in_features)``, any number of leading dims
+    - Output: ``(*, out_features)``
 
     Notes
     -----
-    ``weight`` is (out_features, in_features). Initialisation matches PyTorch: kaiming-uniform(a=√5),
-    i.e. U(±1/√in_features), and bias uniform in ±1/√in_features.
+    .. math::
+
+        y = x W^{\top} + b
+
+    Initialisation matches PyTorch: kaiming-uniform (a = √5), i.e. uniform in
+    :math:`\pm 1/\sqrt{\text{in\_features}}`, and the bias uniform in the same range.
+
+    Examples
+    --------
+    >>> import lucid
+    >>> from lucid import nn
+    >>> layer = nn.Linear(4, 3)
+    >>> layer.weight.shape
+    (3, 4)
+    >>> layer(lucid.randn(2, 5, 4)).shape
+    (2, 5, 3)
     """
 
     def __init__(self, in_features, out_features, bias=True, device=None, dtype=None):
@@ -104,18 +141,48 @@ class _LazyLinearMixin(LazyModuleMixin):
 
 
 class LazyLinear(_LazyLinearMixin, Linear):
-    """A Linear that infers ``in_features`` from the first input's last dim.
+    """A :class:`Linear` that infers ``in_features`` from the first input's last dim.
 
     Before the first forward, ``in_features``, ``weight`` and ``bias`` read ``None`` (the
     placeholders are already in ``parameters()``); the first forward, or loading a state_dict
-    with a 2-D ``weight``, materializes them and initialises exactly as Linear.
+    with a 2-D ``weight``, materializes them in place and initialises exactly as Linear.
 
     Parameters
     ----------
     out_features : int
-    bias : bool, optional
-    device, dtype : optional
-        When None, the parameters follow the first input's device and floating dtype.
+        Size of the output's last dim.
+    bias : bool, default True
+        Add a learnable bias of shape ``(out_features,)``.
+    device : str or Device, optional
+        Where to allocate the parameters; None follows the first input.
+    dtype : DType, optional
+        Floating dtype of the parameters; None follows the first input.
+
+    Attributes
+    ----------
+    weight : Parameter or None
+        None before materialization; then ``(out_features, in_features)``.
+    bias : Parameter or None
+        None before materialization; ``(out_features,)`` if ``bias=True``.
+    in_features : int or None
+        None before the first forward (or ``load_state_dict``).
+
+    Shape
+    -----
+    - Input: ``(*, in_features)``
+    - Output: ``(*, out_features)``
+
+    Examples
+    --------
+    >>> import lucid
+    >>> from lucid import nn
+    >>> layer = nn.LazyLinear(3)
+    >>> print(layer.in_features)
+    None
+    >>> layer(lucid.randn(2, 7)).shape
+    (2, 3)
+    >>> layer.weight.shape
+    (3, 7)
     """
 
     def __init__(self, out_features, bias=True, device=None, dtype=None):

@@ -15,16 +15,32 @@ class _Loss(Module):
 
 
 class MSELoss(_Loss):
-    """Mean squared error.
+    r"""Mean squared error between ``input`` and ``target``.
 
     Parameters
     ----------
-    reduction : {'mean', 'sum', 'none'}, optional
-        Average over all elements (default), sum them, or return the elementwise loss.
+    reduction : {'mean', 'sum', 'none'}, default 'mean'
+        Average over all elements, sum them, or return the elementwise loss.
 
     Shape
     -----
-    input and target: the same shape; output: a scalar, or the input's shape for ``'none'``.
+    - Input and target: the same shape
+    - Output: a scalar, or the input's shape for ``'none'``
+
+    Notes
+    -----
+    With ``'mean'``, over the :math:`n` elements:
+
+    .. math::
+
+        \ell = \frac{1}{n} \sum_i (x_i - y_i)^2
+
+    Examples
+    --------
+    >>> import lucid
+    >>> from lucid import nn
+    >>> nn.MSELoss()(lucid.tensor([1.0, 2.0]), lucid.tensor([0.0, 0.0]))
+    tensor(2.5)
     """
 
     def forward(self, input, target):
@@ -32,7 +48,33 @@ class MSELoss(_Loss):
 
 
 class L1Loss(_Loss):
-    """Mean absolute error (see MSELoss for ``reduction`` and shapes)."""
+    r"""Mean absolute error between ``input`` and ``target``.
+
+    Parameters
+    ----------
+    reduction : {'mean', 'sum', 'none'}, default 'mean'
+        Average over all elements, sum them, or return the elementwise loss.
+
+    Shape
+    -----
+    - Input and target: the same shape
+    - Output: a scalar, or the input's shape for ``'none'``
+
+    Notes
+    -----
+    With ``'mean'``, over the :math:`n` elements:
+
+    .. math::
+
+        \ell = \frac{1}{n} \sum_i |x_i - y_i|
+
+    Examples
+    --------
+    >>> import lucid
+    >>> from lucid import nn
+    >>> nn.L1Loss(reduction="sum")(lucid.tensor([1.0, -2.0]), lucid.tensor([0.0, 0.0]))
+    tensor(3.)
+    """
 
     def forward(self, input, target):
         return F.l1_loss(input, target, reduction=self.reduction)
