@@ -512,7 +512,7 @@ def logsigmoid(input):
 
 
 def softsign(input):
-    """x / (1 + |x|)."""
+    """``x / (1 + |x|)``."""
     x = _float_input("softsign", input)
     return x / (x.abs() + 1)
 
@@ -940,7 +940,7 @@ def _linear_weights(xp, in_size, out_size, scale, align_corners, dtype):
 
 def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None,
                 recompute_scale_factor=None, antialias=False):
-    """Resample the spatial dims of ``input`` (N, C, *spatial).
+    """Resample the spatial dims of ``input`` ``(N, C, *spatial)``.
 
     Parameters
     ----------
@@ -1180,10 +1180,10 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
 
     Parameters
     ----------
-    input : Tensor, shape (N, C, *) or (C,)
+    input : Tensor, shape (N, C, ...) or (C,)
         Unnormalized logits.
     target : Tensor
-        Class indices, shape (N, *), or class probabilities of the input's shape.
+        Class indices, shape (N, ...), or class probabilities of the input's shape.
     weight : Tensor, shape (C,), optional
     ignore_index : int
         For class-index targets.
@@ -1276,7 +1276,7 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
 
 
 def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):
-    """0.5·d²/beta where |d| < beta, |d| - 0.5·beta elsewhere (d = input - target); beta=0 is the L1 loss."""
+    """``0.5·d²/beta`` where ``|d| < beta``, ``|d| - 0.5·beta`` elsewhere (``d = input - target``); beta=0 is the L1 loss."""
     d = _loss_difference("smooth_l1_loss", input, target, reduction).abs()
     if beta < 0:
         raise ValueError(f"smooth_l1_loss: beta must be non-negative, got {beta}")
@@ -1287,7 +1287,7 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mea
 
 
 def huber_loss(input, target, reduction="mean", delta=1.0):
-    """0.5·d² where |d| < delta, delta·(|d| - 0.5·delta) elsewhere: ``delta`` times smooth_l1 with beta=delta."""
+    """``0.5·d²`` where ``|d| < delta``, ``delta·(|d| - 0.5·delta)`` elsewhere: ``delta`` times smooth_l1 with beta=delta."""
     if delta <= 0:
         raise ValueError(f"huber_loss: delta must be positive, got {delta}")
     d = _loss_difference("huber_loss", input, target, reduction).abs()

@@ -178,7 +178,7 @@ def dirac_(tensor, groups=1):
     Parameters
     ----------
     tensor : Tensor
-        Shape (out_channels, in_channels, *kernel).
+        Shape ``(out_channels, in_channels, *kernel)``.
     groups : int, optional
         ``out_channels`` must be divisible by it.
     """

@@ -193,7 +193,7 @@ class LogSigmoid(Module):
 
 
 class Softsign(Module):
-    """x / (1 + |x|) elementwise."""
+    """``x / (1 + |x|)`` elementwise."""
 
     def forward(self, x):
         return F.softsign(x)
