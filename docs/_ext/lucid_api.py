@@ -337,6 +337,7 @@ def source_location(module_name, fullname):
         lines, start = inspect.getsourcelines(obj)
     except (TypeError, OSError):
         return None
+    start = max(start, 1)  # a module's source starts at line 0 for inspect, at line 1 on the page
     try:
         rel = path.relative_to(REPO_ROOT).as_posix()
     except ValueError:
