@@ -28,6 +28,7 @@ import numpy as np
 
 from . import backend
 from .dtypes import bool_, float16, float32, float64, int8, int16, int32, int64, uint8
+from .nn.parameter import Parameter
 from .tensor import Size, Tensor
 
 _MAGIC_NUMBER = 0x1950A86A20F9469CFC6C
@@ -553,6 +554,8 @@ def _tensor_array(record):
         raise _FileProblem(f"tensors of element type {element} are not supported by lucid")
     size, stride, offset = record.size, record.stride, record.offset
     dtype = np.dtype(np.float32 if element == "bfloat16" else element)
+    if record.requires_grad and dtype.kind != "f":
+        raise _FileProblem(f"a tensor of dtype {element} is marked requires_grad, which only floats can be")
     if 0 in size:
         return np.empty(size, dtype=dtype)
     values = record.storage.elements(element)
@@ -560,8 +563,6 @@ def _tensor_array(record):
     if last >= len(values):
         raise _FileProblem(f"a tensor of size {size}, stride {stride} and offset {offset} needs {last + 1} "
                            f"elements of {record.storage!r}, which holds {len(values)}")
-    if record.requires_grad and dtype.kind != "f":
-        raise _FileProblem(f"a tensor of dtype {element} is marked requires_grad, which only floats can be")
     # a view of the storage, as torch loads it: tensors sharing a storage share memory
     strides = tuple(step * dtype.itemsize if extent > 1 else 0 for extent, step in zip(size, stride))
     return np.lib.stride_tricks.as_strided(values[offset:], shape=size, strides=strides, writeable=True)
@@ -586,8 +587,6 @@ class _Converter:
         return out
 
     def _convert(self, value, key):
-        from .nn.parameter import Parameter  # nn imports serialization's package first
-
         if isinstance(value, _TensorRecord):
             array = _tensor_array(value)
             if value.parameter:

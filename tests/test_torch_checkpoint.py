@@ -566,3 +566,11 @@ def test_a_pickle_asking_for_a_huge_memo_is_refused_before_anything_is_allocated
     for data in (_zip(_pickle(attack)), _legacy(_pickle(attack))):
         with pytest.raises(ValueError, match="memo entry 2147483648"):
             lucid.load(io.BytesIO(data))
+
+
+def test_a_torch_device_is_accepted_as_map_location(reference):
+    torch = pytest.importorskip("torch")
+    loaded = lucid.load(_fixture("generator", "legacy"), map_location=torch.device("cpu"))
+    _assert_matches_reference(loaded, "generator", reference)
+    with pytest.raises(ValueError, match="CPU"):
+        lucid.load(_fixture("generator", "legacy"), map_location=torch.device("meta"))
