@@ -28,6 +28,7 @@ import numpy as np
 
 from . import backend
 from .dtypes import bool_, float16, float32, float64, int8, int16, int32, int64, uint8
+from .nn.parameter import Parameter
 from .tensor import Size, Tensor
 
 _MAGIC_NUMBER = 0x1950A86A20F9469CFC6C
@@ -376,24 +377,25 @@ def _unpickle(data, storage=None):
     """Load one pickle from ``data`` (bytes, or a BytesIO positioned at its start)."""
     stream = io.BytesIO(data) if isinstance(data, bytes) else data
     start = stream.tell()
-    size = stream.seek(0, io.SEEK_END)
-    stream.seek(start)
-    _prescan(stream, size)
+    _prescan(stream)
     stream.seek(start)
     return _RestrictedUnpickler(stream, storage).load()
 
 
-def _prescan(stream, size):
+def _prescan(stream):
     """Walk the pickle's opcodes without building anything, refusing what would exhaust memory.
 
     Python's C unpickler sizes its memo by the largest index a ``PUT`` names (a 5-byte opcode
     can ask for gigabytes of memo) and allocates a ``BINBYTES8`` argument before reading it;
     ``pickletools.genops`` reads each argument with bounds checks, so a malformed pickle fails
-    here, in linear time.
+    here, in linear time. A real pickle numbers its memo entries from 0, fewer than its bytes.
     """
-    for opcode, argument, position in pickletools.genops(stream):
-        if opcode.name in ("PUT", "BINPUT", "LONG_BINPUT") and not 0 <= argument < size:
-            raise _FileProblem(f"the pickle stores memo entry {argument} at byte {position}, more than it can hold")
+    start, largest = stream.tell(), -1
+    for opcode, argument, _ in pickletools.genops(stream):
+        if opcode.name in ("PUT", "BINPUT", "LONG_BINPUT"):
+            largest = max(largest, argument)
+    if largest >= stream.tell() - start:
+        raise _FileProblem(f"the pickle names memo entry {largest}, more than its {stream.tell() - start} bytes hold")
 
 
 def _storage_id(pid, lengths):
@@ -455,8 +457,8 @@ def _read_zip(data):
             found.raw = record(name)
             _check_length(found, len(found.raw))
             storages[key] = found
-        elif storages[key].element != element:
-            raise _FileProblem(f"storage {key!r} is referenced with two element types")
+        elif (storages[key].element, storages[key].numel) != (element, numel):
+            raise _FileProblem(f"storage {key!r} is referenced with two element types or sizes")
         return storages[key]
 
     result = _unpickle(record(pickles[0]), storage)
@@ -481,8 +483,8 @@ def _read_legacy(data):
         if key not in roots:
             roots[key] = _StorageRecord(key, element, numel, location, "little")
         root = roots[key]
-        if root.element != element:
-            raise _FileProblem(f"storage {key!r} is referenced with two element types")
+        if (root.element, root.numel) != (element, numel):
+            raise _FileProblem(f"storage {key!r} is referenced with two element types or sizes")
         if view is None:
             return root
         # very old files: a storage view (view key, offset, numel) into the root storage
@@ -552,6 +554,8 @@ def _tensor_array(record):
         raise _FileProblem(f"tensors of element type {element} are not supported by lucid")
     size, stride, offset = record.size, record.stride, record.offset
     dtype = np.dtype(np.float32 if element == "bfloat16" else element)
+    if record.requires_grad and dtype.kind != "f":
+        raise _FileProblem(f"a tensor of dtype {element} is marked requires_grad, which only floats can be")
     if 0 in size:
         return np.empty(size, dtype=dtype)
     values = record.storage.elements(element)
@@ -559,8 +563,6 @@ def _tensor_array(record):
     if last >= len(values):
         raise _FileProblem(f"a tensor of size {size}, stride {stride} and offset {offset} needs {last + 1} "
                            f"elements of {record.storage!r}, which holds {len(values)}")
-    if record.requires_grad and dtype.kind != "f":
-        raise _FileProblem(f"a tensor of dtype {element} is marked requires_grad, which only floats can be")
     # a view of the storage, as torch loads it: tensors sharing a storage share memory
     strides = tuple(step * dtype.itemsize if extent > 1 else 0 for extent, step in zip(size, stride))
     return np.lib.stride_tricks.as_strided(values[offset:], shape=size, strides=strides, writeable=True)
@@ -585,8 +587,6 @@ class _Converter:
         return out
 
     def _convert(self, value, key):
-        from .nn.parameter import Parameter  # nn imports serialization's package first
-
         if isinstance(value, _TensorRecord):
             array = _tensor_array(value)
             if value.parameter:

@@ -558,3 +558,19 @@ def test_a_deeply_nested_or_self_containing_pickle_raises_a_value_error_or_loads
     assert looped[0] is looped
     with pytest.raises(ValueError, match="contains itself"):
         lucid.load(io.BytesIO(_zip(_pickle(b"]q\x00h\x00\x85q\x01a" + b"h\x01"))))  # a tuple inside its own list
+
+
+def test_a_pickle_asking_for_a_huge_memo_is_refused_before_anything_is_allocated():
+    # LONG_BINPUT 2**31 would make Python's unpickler allocate and clear a 16 GiB memo
+    attack = _value([1.0]) + b"r" + struct.pack("<I", 2 ** 31)
+    for data in (_zip(_pickle(attack)), _legacy(_pickle(attack))):
+        with pytest.raises(ValueError, match="memo entry 2147483648"):
+            lucid.load(io.BytesIO(data))
+
+
+def test_a_torch_device_is_accepted_as_map_location(reference):
+    torch = pytest.importorskip("torch")
+    loaded = lucid.load(_fixture("generator", "legacy"), map_location=torch.device("cpu"))
+    _assert_matches_reference(loaded, "generator", reference)
+    with pytest.raises(ValueError, match="CPU"):
+        lucid.load(_fixture("generator", "legacy"), map_location=torch.device("meta"))
