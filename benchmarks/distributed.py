@@ -13,6 +13,11 @@ beside this Python, else the one on PATH) and prints one table per measurement:
   default) and pinned to one thread per process (one process per core).
 
 Each number is the median over ``--repeats`` runs of the mean over ``--steps`` steps.
+
+``--overlap-ab`` instead compares, in the same two processes and in alternating rounds, DDP
+as it is (every bucket's allreduce after the backward) with a variant that starts each
+bucket's allreduce non-blocking as soon as its gradients are ready (the design DDP tried
+first and dropped: docs/benchmarks.md).
 """
 
 import argparse
@@ -106,6 +111,108 @@ def worker(args):
     dist.destroy_process_group()
 
 
+def _overlapping_ddp(DistributedDataParallel, queue_callback, register_post_accumulate_grad_hook):
+    """DDP whose buckets start a non-blocking allreduce, in bucket order, once their gradients are ready."""
+
+    class Overlapping(DistributedDataParallel):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            for handle in self._hook_handles:
+                handle.remove()
+            self._hook_handles = [register_post_accumulate_grad_hook(p, self._ready_in(b))
+                                  for b, bucket in enumerate(self._buckets) for p in bucket.params]
+
+        def _ready_in(self, b):
+            def hook(param):
+                if not self._sync_pending:
+                    return
+                world = self._world
+                if not self._finishing_queued:
+                    queue_callback(self._wait_all)
+                    self._finishing_queued = True
+                    self._ready, self._requests = [0] * len(self._buckets), []
+                self._ready[b] += 1
+                while (len(self._requests) < len(self._buckets)
+                       and self._ready[len(self._requests)] == len(self._buckets[len(self._requests)].params)):
+                    self._start(self._buckets[len(self._requests)])
+                world.mpi.Request.Testall(self._requests)  # MPI progresses transfers only inside its calls
+
+            return hook
+
+        def _start(self, bucket):
+            world = self._world
+            bucket.pack()
+            self._requests.append(world.comm.Iallreduce(world.mpi.IN_PLACE, bucket.flat, world.mpi.SUM))
+
+        def _wait_all(self):
+            while len(self._requests) < len(self._buckets):  # buckets with unused parameters
+                self._start(self._buckets[len(self._requests)])
+            self._world.mpi.Request.Waitall(self._requests)
+            for bucket in self._buckets:
+                bucket.unpack(self._world.size)
+            self._sync_pending = self._finishing_queued = False
+
+    return Overlapping
+
+
+def overlap_worker(args):
+    """Two processes, one thread each: after-backward vs overlapped averaging, alternating rounds."""
+    for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ[name] = "1"
+    sys.path.insert(0, str(ROOT))
+    import numpy as np
+
+    import lucid
+    from lucid import distributed as dist
+    from lucid import nn, optim
+    from lucid.autograd.engine import queue_callback, register_post_accumulate_grad_hook
+    from lucid.kernels import conv as conv_kernels
+    from lucid.nn import functional as F
+    from lucid.nn.parallel import DistributedDataParallel
+
+    conv_kernels._WORKERS = 1
+    Overlapping = _overlapping_ddp(DistributedDataParallel, queue_callback, register_post_accumulate_grad_hook)
+    dist.init_process_group("mpi")
+    rank, world = dist.get_rank(), dist.get_world_size()
+    rng = np.random.default_rng(0)
+    share = GLOBAL_BATCH // world
+    x = lucid.tensor(rng.standard_normal((share, 64, 32)).astype(np.float32))
+    y = lucid.tensor(rng.standard_normal((share, 1, 512)).astype(np.float32))
+    variants = {}
+    for bucket_mb in (1, 25):
+        for name, cls in (("after backward", DistributedDataParallel), ("overlapped", Overlapping)):
+            lucid.manual_seed(0)
+            model = cls(_decoder(nn), bucket_cap_mb=bucket_mb)
+            variants[(bucket_mb, name)] = (model, optim.Adam(model.parameters(), lr=1e-4))
+
+    def step(model, optimizer):
+        optimizer.zero_grad()
+        F.mse_loss(model(x), y).backward()
+        optimizer.step()
+
+    times = {key: [] for key in variants}
+    for key, (model, optimizer) in variants.items():
+        step(model, optimizer)
+    for _ in range(args.repeats):
+        for key, (model, optimizer) in variants.items():
+            dist.barrier()
+            start = time.perf_counter()
+            for _ in range(args.steps):
+                step(model, optimizer)
+            dist.barrier()
+            times[key].append((time.perf_counter() - start) / args.steps * 1e3)
+    same = all(np.array_equal(a.numpy(), b.numpy()) for a, b in
+               zip(variants[(1, "after backward")][0].parameters(), variants[(1, "overlapped")][0].parameters()))
+    if rank == 0:
+        print(f"final weights identical in both variants: {same}")
+        print("| bucket_cap_mb | variant | median step ms | min | buckets |")
+        print("|---|---|---|---|---|")
+        for (bucket_mb, name), values in times.items():
+            print(f"| {bucket_mb} | {name} | {statistics.median(values):.1f} | {min(values):.1f} | "
+                  f"{len(variants[(bucket_mb, name)][0]._buckets)} |")
+    dist.destroy_process_group()
+
+
 def _mpiexec():
     beside = pathlib.Path(sys.executable).parent / "mpiexec"
     return str(beside) if beside.exists() else shutil.which("mpiexec")
@@ -131,13 +238,20 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--steps", type=int, default=20)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--overlap-ab", action="store_true",
+                        help="compare after-backward with overlapped gradient averaging instead")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--one-thread", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
-        return worker(args)
+        return overlap_worker(args) if args.overlap_ab else worker(args)
     if _mpiexec() is None:
         raise SystemExit('no mpiexec found; install the mpi extra: pip install ".[mpi]"')
+    if args.overlap_ab:
+        command = [_mpiexec(), "-n", "2", sys.executable, __file__, "--worker", "--overlap-ab", "--steps",
+                   str(args.steps), "--repeats", str(args.repeats)]
+        subprocess.run(command, check=True, env=dict(os.environ, HYDRA_IFACE="lo"), timeout=1800)
+        return None
     print(f"cores: {os.cpu_count()}, global batch {GLOBAL_BATCH}, {args.steps} steps x {args.repeats} repeats")
     for one_thread in (False, True):
         label = "one thread per process" if one_thread else "all cores per process (default)"
