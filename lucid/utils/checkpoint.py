@@ -7,7 +7,7 @@ tensor the block used (a Module's parameters, closed-over tensors). Memory for a
 drops from all blocks' to one block's at a time, for one extra forward per block.
 """
 
-from ..autograd.engine import _topological_order, run_backward
+from ..autograd.engine import run_backward
 from ..autograd.function import Function
 from ..autograd.grad_mode import enable_grad, is_grad_enabled
 from ..random import get_rng_state, set_rng_state
@@ -63,6 +63,23 @@ class _Block:
             set_rng_state(now)
 
 
+def _leaves(out):
+    """The leaf tensors requiring grad that ``out``'s recorded graph reads, each once."""
+    leaves, seen, stack = [], set(), [out._node]
+    while stack:
+        node = stack.pop()
+        if node is None or id(node) in seen:
+            continue
+        seen.add(id(node))
+        for parent, parent_node in zip(node.ctx._inputs, node.ctx._input_nodes):
+            if parent_node is not None:
+                stack.append(parent_node)
+            elif parent.requires_grad and id(parent) not in seen:
+                seen.add(id(parent))
+                leaves.append(parent)
+    return leaves
+
+
 def checkpoint(function, *args, use_reentrant=None, preserve_rng_state=True, **kwargs):
     """Run ``function(*args, **kwargs)`` without keeping its intermediate results for backward.
 
@@ -116,7 +133,7 @@ def checkpoint(function, *args, use_reentrant=None, preserve_rng_state=True, **k
     if not out.requires_grad:
         return out.detach()
     own = {id(t) for t in inputs}
-    leaves = [t for t in _topological_order([out]) if t.is_leaf and t.requires_grad and id(t) not in own]
+    leaves = [t for t in _leaves(out) if id(t) not in own]
     return _Recompute.apply(*tensors, *leaves, output=out._array, block=block)
 
 
