@@ -322,3 +322,19 @@ def test_spectral_norm_training_steps_track_live_torch():
     for _ in range(4):  # each training-mode read runs one more power-iteration step
         np.testing.assert_allclose(layer(lucid.tensor(x)).numpy(), reference(torch.tensor(x)).detach().numpy(),
                                    rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("transform", LAZY_TRANSFORMS, ids=LAZY_IDS)
+def test_a_deep_copy_of_a_lazy_normalized_layer_materializes_on_its_own(transform):
+    import copy
+
+    original = transform(nn.LazyConv1d(3, 3))
+    names = [name for name, _ in original.named_parameters()]
+    clone = copy.deepcopy(original)
+    assert clone(lucid.randn(1, 2, 5)).shape == (1, 3, 3)
+    assert [name for name, _ in clone.named_parameters()] == names
+    assert all(nn.parameter.is_lazy(p) for p in original.parameters())
+    again = copy.deepcopy(clone)
+    x = lucid.randn(1, 2, 5)
+    clone.eval(), again.eval()
+    np.testing.assert_array_equal(again(x).numpy(), clone(x).numpy())

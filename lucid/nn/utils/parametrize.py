@@ -8,6 +8,7 @@ parametrization's ``right_inverse`` returns several tensors), the keys PyTorch w
 
 from collections.abc import Sequence
 from contextlib import contextmanager
+from functools import partial
 
 from ...autograd.grad_mode import no_grad
 from ...tensor import Tensor
@@ -230,7 +231,7 @@ def register_parametrization(module, tensor_name, parametrization, *, unsafe=Fal
         return module
     if tensor_name in module._parameters and module._parameters[tensor_name] is not None:
         when_materialized(module, tensor_name, "parametrization",
-                          lambda: _parametrize(module, tensor_name, parametrization, unsafe),
+                          partial(_parametrize, name=tensor_name, parametrization=parametrization, unsafe=unsafe),
                           stored_as=f"parametrizations.{tensor_name}.original")
         return module
     if tensor_name in module._buffers and module._buffers[tensor_name] is not None:

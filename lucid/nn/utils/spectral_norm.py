@@ -128,7 +128,7 @@ def spectral_norm(module, name="weight", n_power_iterations=1, eps=1e-12, dim=No
     _existing_parameter(module, name, "spectral_norm")
     _check_settings(n_power_iterations, eps, "spectral_norm")
     fn = SpectralNorm(name, n_power_iterations, _default_dim(module) if dim is None else dim, eps)
-    when_materialized(module, name, "spectral_norm", lambda: fn._split(module), stored_as=name + "_orig")
+    when_materialized(module, name, "spectral_norm", fn._split, stored_as=name + "_orig")
     module.register_forward_pre_hook(fn)
     return module
 

@@ -132,7 +132,7 @@ def weight_norm(module, name="weight", dim=0):
         raise TypeError(f"weight_norm: dim must be an int or None, got {type(dim).__name__}")
     fn = WeightNorm(name, dim)
     # on an eager layer the split runs now (its dim check first, so a bad dim changes nothing)
-    when_materialized(module, name, "weight_norm", lambda: fn._split(module), stored_as=name + "_v",
+    when_materialized(module, name, "weight_norm", fn._split, stored_as=name + "_v",
                       new_parameters=(name + "_g",))
     module.register_forward_pre_hook(fn)
     fn._load_hook = module._register_load_state_dict_pre_hook(fn.check_checkpoint)
