@@ -242,7 +242,8 @@ def _plain_weight_checkpoint():
 
 
 BAD = [
-    ("weight_norm_on_a_missing_parameter", lambda m: weight_norm(m, name="kernel"), ValueError, "no parameter 'kernel'"),
+    ("weight_norm_on_a_missing_parameter", lambda m: weight_norm(m, name="kernel"), ValueError,
+     "no parameter 'kernel'"),
     ("weight_norm_twice", lambda m: weight_norm(weight_norm(m)), RuntimeError, "already weight-normalized"),
     ("weight_norm_dim_out_of_range", lambda m: weight_norm(m, dim=3), ValueError, "dim 3 is out of range"),
     ("remove_weight_norm_without_it", lambda m: remove_weight_norm(m), ValueError, "weight_norm of 'weight' not found"),

@@ -126,7 +126,7 @@ class _SpectralNorm(Module):
 
 
 def spectral_norm(module, name="weight", n_power_iterations=1, eps=1e-12, dim=None):
-    """Spectral normalization as a parametrization: ``parametrizations.<name>.original`` and buffers ``.0._u``, ``.0._v``.
+    """Spectral normalization as a parametrization: ``parametrizations.<name>.original``, buffers ``.0._u``/``.0._v``.
 
     ``module.<name>`` reads ``original / σ``; each read in training mode first runs
     ``n_power_iterations`` power-iteration steps (u, then v), as in PyTorch.

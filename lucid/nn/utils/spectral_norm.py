@@ -8,10 +8,9 @@ import numpy as np
 
 from ...autograd.grad_mode import no_grad
 from ...tensor import Tensor
-from ..module import Module
-from ..modules.lazy import cancel_deferred, when_materialized
+from ..modules.lazy import when_materialized
 from ..parameter import Parameter
-from .weight_norm import _check_target, _existing_parameter, _hooks_of
+from .weight_norm import _check_target, _existing_parameter, _hooks_of, _remove_hook
 
 
 def _normalized(array, eps):
@@ -135,13 +134,4 @@ def spectral_norm(module, name="weight", n_power_iterations=1, eps=1e-12, dim=No
 
 def remove_spectral_norm(module, name="weight"):
     """Undo ``spectral_norm``: ``<name>`` becomes one Parameter holding the current normalized weight."""
-    if not isinstance(module, Module):
-        raise TypeError(f"remove_spectral_norm: module must be a Module, got {type(module).__name__}")
-    hooks = _hooks_of(module, name, SpectralNorm)
-    if not hooks:
-        raise ValueError(f"remove_spectral_norm: spectral_norm of {name!r} not found in {type(module).__name__}")
-    key, fn = hooks[0]
-    if not cancel_deferred(module, name, "spectral_norm"):
-        fn.remove(module)
-    del module._forward_pre_hooks[key]
-    return module
+    return _remove_hook(module, name, SpectralNorm, "spectral_norm")
