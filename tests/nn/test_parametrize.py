@@ -339,3 +339,15 @@ def test_a_deep_copy_of_a_lazy_normalized_layer_materializes_on_its_own(transfor
     x = lucid.randn(1, 2, 5)
     clone.eval(), again.eval()
     np.testing.assert_array_equal(again(x).numpy(), clone(x).numpy())
+
+
+@pytest.mark.parametrize("transform", LAZY_TRANSFORMS, ids=LAZY_IDS)
+def test_summary_leaves_a_lazy_normalized_decoder_lazy_and_materialize_applies_the_transform(transform):
+    decoder = _decoder(transform)
+    names = [name for name, _ in decoder.named_parameters()]
+    expected = 3 * 8 * 4 + 8 + 8 * 2 * 4 + 2 + (3 + 8 if "weight_norm" in transform.__qualname__ else 0)
+    assert nn.utils.summary(decoder, (1, 3, 50)).total_params == expected  # g: one per input channel (dim 0)
+    assert all(nn.parameter.is_lazy(p) for p in decoder.parameters())
+    assert nn.utils.materialize(decoder, (1, 3, 50)) == (1, 2, 200)
+    assert [name for name, _ in decoder.named_parameters()] == names
+    assert sum(p.numel() for p in decoder.parameters()) == expected
