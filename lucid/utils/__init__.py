@@ -1,3 +1,4 @@
-"""Utilities beside the model code: data loading (``lucid.utils.data``)."""
+"""Utilities beside the model code: data loading (``lucid.utils.data``), activation checkpointing
+(``lucid.utils.checkpoint``)."""
 
-from . import data
+from . import checkpoint, data

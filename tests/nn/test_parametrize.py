@@ -242,7 +242,8 @@ def _plain_weight_checkpoint():
 
 
 BAD = [
-    ("weight_norm_on_a_missing_parameter", lambda m: weight_norm(m, name="kernel"), ValueError, "no parameter 'kernel'"),
+    ("weight_norm_on_a_missing_parameter", lambda m: weight_norm(m, name="kernel"), ValueError,
+     "no parameter 'kernel'"),
     ("weight_norm_twice", lambda m: weight_norm(weight_norm(m)), RuntimeError, "already weight-normalized"),
     ("weight_norm_dim_out_of_range", lambda m: weight_norm(m, dim=3), ValueError, "dim 3 is out of range"),
     ("remove_weight_norm_without_it", lambda m: remove_weight_norm(m), ValueError, "weight_norm of 'weight' not found"),
@@ -322,3 +323,31 @@ def test_spectral_norm_training_steps_track_live_torch():
     for _ in range(4):  # each training-mode read runs one more power-iteration step
         np.testing.assert_allclose(layer(lucid.tensor(x)).numpy(), reference(torch.tensor(x)).detach().numpy(),
                                    rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("transform", LAZY_TRANSFORMS, ids=LAZY_IDS)
+def test_a_deep_copy_of_a_lazy_normalized_layer_materializes_on_its_own(transform):
+    import copy
+
+    original = transform(nn.LazyConv1d(3, 3))
+    names = [name for name, _ in original.named_parameters()]
+    clone = copy.deepcopy(original)
+    assert clone(lucid.randn(1, 2, 5)).shape == (1, 3, 3)
+    assert [name for name, _ in clone.named_parameters()] == names
+    assert all(nn.parameter.is_lazy(p) for p in original.parameters())
+    again = copy.deepcopy(clone)
+    x = lucid.randn(1, 2, 5)
+    clone.eval(), again.eval()
+    np.testing.assert_array_equal(again(x).numpy(), clone(x).numpy())
+
+
+@pytest.mark.parametrize("transform", LAZY_TRANSFORMS, ids=LAZY_IDS)
+def test_summary_leaves_a_lazy_normalized_decoder_lazy_and_materialize_applies_the_transform(transform):
+    decoder = _decoder(transform)
+    names = [name for name, _ in decoder.named_parameters()]
+    expected = 3 * 8 * 4 + 8 + 8 * 2 * 4 + 2 + (3 + 8 if "weight_norm" in transform.__qualname__ else 0)
+    assert nn.utils.summary(decoder, (1, 3, 50)).total_params == expected  # g: one per input channel (dim 0)
+    assert all(nn.parameter.is_lazy(p) for p in decoder.parameters())
+    assert nn.utils.materialize(decoder, (1, 3, 50)) == (1, 2, 200)
+    assert [name for name, _ in decoder.named_parameters()] == names
+    assert sum(p.numel() for p in decoder.parameters()) == expected

@@ -22,7 +22,10 @@ def _params_with_grads(rng, scale):
 def test_clip_grad_norm_scales_the_joint_norm_to_at_most_max_norm(rng, norm_type, scale):
     params = _params_with_grads(rng, scale)
     joined = np.concatenate([p.grad.numpy().ravel() for p in params])
-    expected = np.max(np.abs(joined)) if math.isinf(norm_type) else np.sum(np.abs(joined) ** norm_type) ** (1 / norm_type)
+    if math.isinf(norm_type):
+        expected = np.max(np.abs(joined))
+    else:
+        expected = np.sum(np.abs(joined) ** norm_type) ** (1 / norm_type)
     before = [p.grad.numpy().copy() for p in params]
     total = clip_grad_norm_(params, max_norm=1.0, norm_type=norm_type)
     assert float(total) == pytest.approx(expected, rel=1e-5)

@@ -117,7 +117,7 @@ class LazyModuleMixin:
         self.reset_parameters()
         for record in deferred:
             placeholder = record.before[record.name]
-            record.apply()
+            record.apply(self)
             for key, waiting in record.takes_over.items():
                 _take_over(self, key, waiting if waiting is not None else placeholder)
 
@@ -169,15 +169,18 @@ def checkpoint_dtype(state_dict, key):
 
 
 def when_materialized(module, name, kind, apply, stored_as, new_parameters=()):
-    """Run the transform ``apply()`` of ``module``'s parameter ``name`` now, or after its materialization.
+    """Run the transform ``apply(module)`` of ``module``'s parameter ``name`` now, or after its materialization.
 
     When ``name`` is still a lazy placeholder, nothing is computed yet: ``name`` leaves the
     module's parameters and the placeholder stands under ``stored_as`` (the dotted key, relative
     to ``module``, of the parameter the transform creates with the original's shape and
     values), with fresh placeholders under ``new_parameters`` (the other parameters it
     creates). So ``parameters()`` lists what will be trained, and a checkpoint's ``stored_as``
-    entry gives the shape to materialize from. Right after the materialization ``apply()``
+    entry gives the shape to materialize from. Right after the materialization ``apply(module)``
     runs as on an eager layer, and each placeholder takes over the parameter at its key.
+
+    ``apply`` gets the module as its argument and should hold no reference to it, so that a
+    deep copy of a still-lazy module (which copies the record) transforms the copy.
 
     Returns
     -------
@@ -186,7 +189,7 @@ def when_materialized(module, name, kind, apply, stored_as, new_parameters=()):
     """
     param = module._parameters.get(name)
     if not is_lazy(param):
-        apply()
+        apply(module)
         return False
     deferred = module.__dict__.get("_deferred", ())
     if any(record.name == name for record in deferred):

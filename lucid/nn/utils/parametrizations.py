@@ -62,9 +62,9 @@ def weight_norm(module, name="weight", dim=0):
     if dim is not None and (isinstance(dim, bool) or not isinstance(dim, int)):
         raise TypeError(f"weight_norm: dim must be an int or None, got {type(dim).__name__}")
 
-    def apply():
-        weight = module._parameters[name]
-        register_parametrization(module, name, _WeightNorm(_check_dim(dim, weight.ndim, "weight_norm")), unsafe=True)
+    def apply(target):
+        weight = target._parameters[name]
+        register_parametrization(target, name, _WeightNorm(_check_dim(dim, weight.ndim, "weight_norm")), unsafe=True)
 
     key = f"parametrizations.{name}."
     when_materialized(module, name, "weight_norm", apply, stored_as=key + "original1",
@@ -126,7 +126,7 @@ class _SpectralNorm(Module):
 
 
 def spectral_norm(module, name="weight", n_power_iterations=1, eps=1e-12, dim=None):
-    """Spectral normalization as a parametrization: ``parametrizations.<name>.original`` and buffers ``.0._u``, ``.0._v``.
+    """Spectral normalization as a parametrization: ``parametrizations.<name>.original``, buffers ``.0._u``/``.0._v``.
 
     ``module.<name>`` reads ``original / σ``; each read in training mode first runs
     ``n_power_iterations`` power-iteration steps (u, then v), as in PyTorch.
@@ -151,9 +151,9 @@ def spectral_norm(module, name="weight", n_power_iterations=1, eps=1e-12, dim=No
     _check_settings(n_power_iterations, eps, "spectral_norm")
     dim = _default_dim(module) if dim is None else dim
 
-    def apply():
-        weight = module._parameters[name]
-        register_parametrization(module, name, _SpectralNorm(weight, n_power_iterations, dim, eps))
+    def apply(target):
+        weight = target._parameters[name]
+        register_parametrization(target, name, _SpectralNorm(weight, n_power_iterations, dim, eps))
 
     when_materialized(module, name, "spectral_norm", apply, stored_as=f"parametrizations.{name}.original")
     return module

@@ -8,10 +8,12 @@ parametrization's ``right_inverse`` returns several tensors), the keys PyTorch w
 
 from collections.abc import Sequence
 from contextlib import contextmanager
+from functools import partial
 
 from ...autograd.grad_mode import no_grad
 from ...tensor import Tensor
 from ..module import Module
+from ..modules.container import ModuleDict, ModuleList
 from ..modules.lazy import cancel_deferred, when_materialized
 from ..parameter import Parameter
 
@@ -41,7 +43,7 @@ def cached():
             _cache.clear()
 
 
-class ParametrizationList(Module):
+class ParametrizationList(ModuleList):
     """The parametrizations of one tensor, applied in order, and the original(s) they read.
 
     Parameters
@@ -55,9 +57,7 @@ class ParametrizationList(Module):
     """
 
     def __init__(self, modules, original, unsafe=False):
-        super().__init__()
-        for index, module in enumerate(modules):
-            self.add_module(str(index), module)
+        super().__init__(modules)
         self.unsafe = unsafe
         shape, dtype = original.shape, original.dtype
         new = original
@@ -89,18 +89,6 @@ class ParametrizationList(Module):
         if not unsafe:
             _check_output(self(), shape, dtype, "the parametrization")
 
-    def __getitem__(self, index):
-        return list(self._modules.values())[index]
-
-    def __len__(self):
-        return len(self._modules)
-
-    def __iter__(self):
-        return iter(list(self._modules.values()))
-
-    def append(self, module):
-        self.add_module(str(len(self._modules)), module)
-
     def _originals(self):
         if self.is_tensor:
             return (self.original,)
@@ -130,31 +118,6 @@ class ParametrizationList(Module):
         for module in modules[1:]:
             x = module(x)
         return x
-
-
-class _Parametrizations(Module):
-    """``module.parametrizations``: one ParametrizationList per parametrized name."""
-
-    def __getitem__(self, name):
-        return self._modules[name]
-
-    def __contains__(self, name):
-        return name in self._modules
-
-    def __iter__(self):
-        return iter(self._modules)
-
-    def __len__(self):
-        return len(self._modules)
-
-    def keys(self):
-        return self._modules.keys()
-
-    def items(self):
-        return self._modules.items()
-
-    def values(self):
-        return self._modules.values()
 
 
 def _register(module, name, tensor):
@@ -230,7 +193,7 @@ def register_parametrization(module, tensor_name, parametrization, *, unsafe=Fal
         return module
     if tensor_name in module._parameters and module._parameters[tensor_name] is not None:
         when_materialized(module, tensor_name, "parametrization",
-                          lambda: _parametrize(module, tensor_name, parametrization, unsafe),
+                          partial(_parametrize, name=tensor_name, parametrization=parametrization, unsafe=unsafe),
                           stored_as=f"parametrizations.{tensor_name}.original")
         return module
     if tensor_name in module._buffers and module._buffers[tensor_name] is not None:
@@ -245,7 +208,7 @@ def _parametrize(module, name, parametrization, unsafe):
     parametrizations = ParametrizationList([parametrization], original, unsafe=unsafe)
     delattr(module, name)
     if not is_parametrized(module):
-        module.parametrizations = _Parametrizations()
+        module.parametrizations = ModuleDict()
     module.parametrizations.add_module(name, parametrizations)
     _inject_property(module, name)
 
@@ -253,7 +216,7 @@ def _parametrize(module, name, parametrization, unsafe):
 def is_parametrized(module, tensor_name=None):
     """True when ``module`` has a parametrization (on ``tensor_name``, when given)."""
     parametrizations = module._modules.get("parametrizations")
-    if not isinstance(parametrizations, _Parametrizations):
+    if not isinstance(parametrizations, ModuleDict):
         return False
     return len(parametrizations) > 0 if tensor_name is None else tensor_name in parametrizations
 
@@ -301,9 +264,9 @@ def remove_parametrizations(module, tensor_name, leave_parametrized=True):
         requires_grad = any(t.requires_grad for t in parametrizations._originals())
         original = Parameter(value, requires_grad) if requires_grad else value.detach()
     delattr(type(module), tensor_name)
-    del module.parametrizations._modules[tensor_name]
+    del module.parametrizations[tensor_name]
     _register(module, tensor_name, original)
     if not is_parametrized(module):
-        del module._modules["parametrizations"]
+        delattr(module, "parametrizations")
         module.__class__ = type_before_parametrizations(module)
     return module

@@ -8,10 +8,9 @@ import numpy as np
 
 from ...autograd.grad_mode import no_grad
 from ...tensor import Tensor
-from ..module import Module
-from ..modules.lazy import cancel_deferred, when_materialized
+from ..modules.lazy import when_materialized
 from ..parameter import Parameter
-from .weight_norm import _check_target, _existing_parameter, _hooks_of
+from .weight_norm import _check_target, _existing_parameter, _hooks_of, _remove_hook
 
 
 def _normalized(array, eps):
@@ -128,20 +127,11 @@ def spectral_norm(module, name="weight", n_power_iterations=1, eps=1e-12, dim=No
     _existing_parameter(module, name, "spectral_norm")
     _check_settings(n_power_iterations, eps, "spectral_norm")
     fn = SpectralNorm(name, n_power_iterations, _default_dim(module) if dim is None else dim, eps)
-    when_materialized(module, name, "spectral_norm", lambda: fn._split(module), stored_as=name + "_orig")
+    when_materialized(module, name, "spectral_norm", fn._split, stored_as=name + "_orig")
     module.register_forward_pre_hook(fn)
     return module
 
 
 def remove_spectral_norm(module, name="weight"):
     """Undo ``spectral_norm``: ``<name>`` becomes one Parameter holding the current normalized weight."""
-    if not isinstance(module, Module):
-        raise TypeError(f"remove_spectral_norm: module must be a Module, got {type(module).__name__}")
-    hooks = _hooks_of(module, name, SpectralNorm)
-    if not hooks:
-        raise ValueError(f"remove_spectral_norm: spectral_norm of {name!r} not found in {type(module).__name__}")
-    key, fn = hooks[0]
-    if not cancel_deferred(module, name, "spectral_norm"):
-        fn.remove(module)
-    del module._forward_pre_hooks[key]
-    return module
+    return _remove_hook(module, name, SpectralNorm, "spectral_norm")

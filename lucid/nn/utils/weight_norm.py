@@ -89,7 +89,8 @@ class WeightNorm:
 
 
 def _hooks_of(module, name, kind):
-    return [(key, hook) for key, hook in module._forward_pre_hooks.items() if isinstance(hook, kind) and hook.name == name]
+    hooks = module._forward_pre_hooks.items()
+    return [(key, hook) for key, hook in hooks if isinstance(hook, kind) and hook.name == name]
 
 
 def weight_norm(module, name="weight", dim=0):
@@ -132,7 +133,7 @@ def weight_norm(module, name="weight", dim=0):
         raise TypeError(f"weight_norm: dim must be an int or None, got {type(dim).__name__}")
     fn = WeightNorm(name, dim)
     # on an eager layer the split runs now (its dim check first, so a bad dim changes nothing)
-    when_materialized(module, name, "weight_norm", lambda: fn._split(module), stored_as=name + "_v",
+    when_materialized(module, name, "weight_norm", fn._split, stored_as=name + "_v",
                       new_parameters=(name + "_g",))
     module.register_forward_pre_hook(fn)
     fn._load_hook = module._register_load_state_dict_pre_hook(fn.check_checkpoint)
@@ -147,14 +148,19 @@ def remove_weight_norm(module, name="weight"):
     Module
         ``module`` itself.
     """
-    if not isinstance(module, Module):
-        raise TypeError(f"remove_weight_norm: module must be a Module, got {type(module).__name__}")
-    hooks = _hooks_of(module, name, WeightNorm)
+    return _remove_hook(module, name, WeightNorm, "weight_norm")
+
+
+def _remove_hook(module, name, hook_class, kind):
+    """Undo the hook form of ``kind``: one parameter again, hook (and load hook) gone; a lazy layer's wait cancelled."""
+    _check_target(module, name, f"remove_{kind}")
+    hooks = _hooks_of(module, name, hook_class)
     if not hooks:
-        raise ValueError(f"remove_weight_norm: weight_norm of {name!r} not found in {type(module).__name__}")
+        raise ValueError(f"remove_{kind}: {kind} of {name!r} not found in {type(module).__name__}")
     key, fn = hooks[0]
-    if not cancel_deferred(module, name, "weight_norm"):
+    if not cancel_deferred(module, name, kind):
         fn.remove(module)
     del module._forward_pre_hooks[key]
-    fn._load_hook.remove()
+    if getattr(fn, "_load_hook", None) is not None:
+        fn._load_hook.remove()
     return module
