@@ -383,7 +383,8 @@ class Tensor:
             self._write(result, name)
             return self
         node = self._node
-        if node is not None and node.function.returns_view and getattr(self._array, "base", None) is not None:
+        if node is not None and node.function.returns_view and node.ctx is not None and (
+                node.ctx._inputs[0]._version_box is self._version_box):
             raise RuntimeError(
                 f"in-place {name} on a view (from {node.name}) of a tensor that is part of a graph is not "
                 "supported: the base tensor's history would miss the change; clone() the view first"
@@ -446,17 +447,19 @@ class Tensor:
         """Fill with samples of U(``low``, ``high``) in place; returns self."""
         from .random import generator
 
-        self._check_inplace()
-        self._array[...] = generator().uniform(low, high, self._array.shape)
-        self._bump_version()
-        return self
+        return self._fill_random("uniform_", generator().uniform(low, high, self._array.shape))
 
     def normal_(self, mean=0.0, std=1.0):
         """Fill with normal samples of mean ``mean`` and standard deviation ``std`` in place; returns self."""
         from .random import generator
 
+        return self._fill_random("normal_", generator().normal(mean, std, self._array.shape))
+
+    def _fill_random(self, name, values):
+        if is_grad_enabled() and self._requires_grad and not self.is_leaf:  # recorded: no gradient flows back
+            return self._inplace(name, _copy, Tensor._from_array(values, self._device))
         self._check_inplace()
-        self._array[...] = generator().normal(mean, std, self._array.shape)
+        self._array[...] = values
         self._bump_version()
         return self
 

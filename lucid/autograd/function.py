@@ -127,7 +127,7 @@ class Function:
         else:
             data, device = cls.forward(ctx, *arrays, **params), inputs[0].device
         out = Tensor._from_array(data, device)
-        if cls.returns_view and getattr(data, "base", None) is not None:
+        if cls.returns_view and getattr(data, "base", None) is not None and _overlaps(data, arrays[0]):
             out._version_box = inputs[0]._version_box
         if is_grad_enabled() and any(t.requires_grad for t in inputs):
             ctx._output = weakref.ref(out)
@@ -135,3 +135,10 @@ class Function:
             out._node = Node(cls, ctx)
             out._requires_grad = True
         return out
+
+
+def _overlaps(a, b):
+    """Whether two arrays may share memory; a reshape that had to copy has a base that is not the input."""
+    from ..backend import get_array_module
+
+    return bool(get_array_module(a).may_share_memory(a, b))

@@ -161,3 +161,18 @@ def test_item_assignment_inside_a_graph_is_recorded_like_pytorch():
     (y * lucid.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])).sum().backward()
     assert y.tolist() == [[0.0, 30.0, 6.0], [8.0, 60.0, 12.0]]
     assert x.grad.tolist() == [[0.0, 0.0, 6.0], [8.0, 0.0, 12.0]] and v.grad.tolist() == [6.0, 15.0]
+
+
+def test_a_copying_reshape_does_not_share_the_version_counter():
+    x = lucid.ones(2, 3)
+    assert x.reshape(6)._version_box is x._version_box  # a real view
+    assert x.t().reshape(6)._version_box is not x._version_box  # had to copy
+    assert x.repeat(2, 1)._version_box is not x._version_box
+
+
+def test_normal_on_a_non_leaf_inside_a_graph_cuts_the_gradient_like_pytorch():
+    x = _x()
+    y = x * 2
+    y.normal_()
+    (y + x).sum().backward()
+    assert x.grad.tolist() == [1.0, 1.0, 1.0]

@@ -101,3 +101,24 @@ def test_outputs_and_gradients_match_live_pytorch(name, torch_results):
         _check_close(out.numpy(), expected.detach().numpy(), f"{name} output {j}")
     for i, expected in torch_grads.items():
         _check_close(grads[i].numpy(), expected.numpy(), f"{name} gradient of input {i}")
+
+
+# the nonlinear cases (piecewise-linear ones have constant first gradients)
+SECOND_ORDER = ["sin", "cos", "tan", "exp", "log1p", "expm1", "sqrt", "rsqrt", "pow-tensor", "pow-fractional", "snake",
+                "softmax", "log_softmax", "logsumexp", "var-std", "norm", "atan2", "reciprocal", "einsum"]
+
+
+@pytest.mark.parametrize("name", SECOND_ORDER)
+def test_gradients_are_differentiable_again(name, torch_results):
+    function, specs = CASES[name]
+    arrays = [torch_results[f"{name}/in{i}"].astype(np.float64) for i in range(len(specs))]
+    inputs = [lucid.tensor(a, requires_grad=True) for a in arrays]
+
+    def first_gradients(*tensors):
+        with lucid.enable_grad():  # gradcheck evaluates under no_grad; the first gradients need a graph
+            outs = _outputs(function(lucid, *tensors))
+            loss = sum((o * lucid.tensor(probe(tuple(o.shape)))).sum() for o in outs)
+            grads = lucid.autograd.grad(loss, tensors, create_graph=True)
+        return lucid.cat([g.reshape(-1) for g in grads])
+
+    assert gradcheck(first_gradients, inputs)
