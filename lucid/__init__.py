@@ -6,8 +6,8 @@ from .backend import Device, to_device as device
 from .creation import (arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like, linspace, logspace,
                        normal, ones, ones_like, rand, rand_like, randint, randn, randn_like, randperm, tensor, zeros,
                        zeros_like)
-from .dtypes import (DType, bool_, float16, float32, float64, get_default_dtype, int8, int16, int32, int64,
-                     set_default_dtype, uint8)
+from .dtypes import (DType, bool_, finfo, float16, float32, float64, get_default_dtype, iinfo, int8, int16, int32,
+                     int64, set_default_dtype, uint8)
 from .functions import *  # noqa: F401,F403  (lucid.sin, lucid.cat, lucid.pi ... : see functions.__all__)
 from .random import get_rng_state, manual_seed, set_rng_state
 from .tensor import Size, Tensor

@@ -97,3 +97,19 @@ def set_default_dtype(dtype):
     if not dtype.is_floating_point:
         raise TypeError(f"default dtype must be floating point, got {dtype}")
     _default_dtype = dtype
+
+
+def finfo(dtype=None):
+    """Limits of a floating dtype (``eps``, ``max``, ``min``, ``tiny``), as ``torch.finfo``."""
+    dtype = to_dtype(dtype)
+    if not dtype.is_floating_point:
+        raise TypeError(f"finfo needs a floating point dtype, got {dtype}")
+    return np.finfo(dtype.numpy)
+
+
+def iinfo(dtype):
+    """Limits of an integer dtype (``max``, ``min``, ``bits``), as ``torch.iinfo``."""
+    dtype = to_dtype(dtype)
+    if dtype.numpy.kind not in "iu":
+        raise TypeError(f"iinfo needs an integer dtype, got {dtype}")
+    return np.iinfo(dtype.numpy)

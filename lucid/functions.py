@@ -32,7 +32,7 @@ _METHODS = (
     "squeeze", "unsqueeze", "transpose", "swapaxes", "swapdims", "t", "permute", "movedim", "moveaxis", "narrow",
     "select", "flip", "roll", "repeat_interleave", "index_select", "gather", "chunk", "split", "unbind", "eq", "ne",
     "lt", "le", "gt", "ge", "greater", "greater_equal", "less", "less_equal", "not_equal", "equal", "logical_and",
-    "logical_or", "logical_xor", "logical_not", "numel", "clone", "detach",
+    "logical_or", "logical_xor", "logical_not", "numel", "clone", "detach", "sinc", "sort", "argsort", "topk",
 )
 for _name in _METHODS:
     globals()[_name] = _method(_name)

@@ -146,6 +146,10 @@ class Tensor:
         return self._device
 
     @property
+    def is_cuda(self):
+        return self._device.type == "cuda"
+
+    @property
     def is_leaf(self):
         """Whether no recorded op produced this tensor."""
         return self._node is None
@@ -916,6 +920,13 @@ class Tensor:
     def isfinite(self):
         return Tensor._from_array(np.isfinite(self._array), self._device)
 
+    def sinc(self):
+        """The normalized sinc ``sin(pi x) / (pi x)``, 1 at 0 (gradient 0 there)."""
+        x = self._float_self()
+        zero = x == 0
+        safe = where(zero, 1.0, x) * math.pi  # keeps 0/0 out of the backward of the unused branch
+        return where(zero, 1.0, safe.sin() / safe)
+
     def softmax(self, dim):
         shifted = self._float_self() - self._float_self().amax(dim, keepdim=True).detach()
         e = shifted.exp()
@@ -1237,6 +1248,36 @@ class Tensor:
         grids = [np.arange(n).reshape((-1,) + (1,) * (index.ndim - 1 - i)) for i, n in enumerate(index.shape)]
         grids[axis] = index
         return self[tuple(grids)]
+
+    def unfold(self, dimension, size, step):
+        """Windows of ``size`` taken every ``step`` along ``dimension``, as a new last dim (PyTorch's unfold)."""
+        (axis,) = _axes(dimension, self.ndim)
+        n = self.shape[axis] if self.ndim else 1
+        if size < 0 or size > n or step <= 0:
+            raise RuntimeError(f"unfold: size {size} must be in [0, {n}] (the size of dim {axis}) and step {step} "
+                               "positive")
+        count = (n - size) // step + 1
+        index = np.arange(count)[:, None] * step + np.arange(size)[None, :]
+        return self[(slice(None),) * axis + (index,)].movedim(axis + 1, -1)
+
+    def sort(self, dim=-1, descending=False, stable=False):
+        """Values sorted along ``dim`` and where they came from, as ``(values, indices)`` (ties keep their order)."""
+        indices = self.argsort(dim, descending)
+        return ValuesIndices(self.gather(_axes(dim, self.ndim)[0], indices), indices)
+
+    def argsort(self, dim=-1, descending=False, stable=False):
+        (axis,) = _axes(dim, self.ndim)
+        keys = -self._array if descending and self._array.dtype.kind != "b" else self._array
+        order = np.argsort(~keys if descending and keys.dtype.kind == "b" else keys, axis=axis, kind="stable")
+        return Tensor._from_array(order.astype(np.int64), self._device)
+
+    def topk(self, k, dim=-1, largest=True, sorted=True):
+        """The ``k`` largest (or smallest) values along ``dim`` and their indices, as ``(values, indices)``."""
+        (axis,) = _axes(dim, self.ndim)
+        if not 0 <= k <= self.shape[axis]:
+            raise RuntimeError(f"topk: k ({k}) must be between 0 and {self.shape[axis]}, the size of dim {axis}")
+        indices = self.argsort(axis, descending=largest).narrow(axis, 0, k)
+        return ValuesIndices(self.gather(axis, indices), indices)
 
     def select(self, dim, index):
         (axis,) = _axes(dim, self.ndim)

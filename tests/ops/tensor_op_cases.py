@@ -126,6 +126,10 @@ CASES = {
                                      lib.stack([a, b], dim=-1)), [N3, N3]),
     "indexing": (lambda lib, x: (x[1], x[:, 1:, ::2], x[..., 0], x[None, 0]), [N3]),
     "type_as-double": (lambda lib, x, y: (x.type_as(y) * 2, x.double() * 3), [N3, ((2,), "n")]),
+    "sinc": (lambda lib, x: lib.sinc(x * lib.tensor([0.0, 1.0, 1.0, 1.0])), [N3]),
+    "unfold": (lambda lib, x: (x.unfold(2, 2, 1), x.unfold(1, 2, 2), x.unfold(-1, 4, 3)), [N3]),
+    "sort-topk": (lambda lib, x: tuple(x.sort(1)) + tuple(lib.sort(x, -1, descending=True)) + tuple(x.topk(2))
+                  + tuple(lib.topk(x, 1, dim=0, largest=False)) + (x.argsort(2),), [N3]),
     # factories and windows (nothing to differentiate)
     "factories": (lambda lib, x: (lib.arange(5), lib.arange(1, 2, 0.25), lib.arange(3.0), lib.linspace(0, 1, 5),
                                   lib.logspace(0, 2, 3), lib.eye(3, 2), lib.eye(2), lib.full((2, 2), 7),
