@@ -8,7 +8,7 @@ import weakref
 
 import numpy as np
 
-from . import backend
+from . import _meta, backend
 from .autograd.grad_mode import is_grad_enabled, no_grad
 from .dtypes import DType, from_numpy_dtype, get_default_dtype, to_dtype
 
@@ -993,7 +993,10 @@ class Tensor:
         if not isinstance(dim, numbers.Integral):
             raise TypeError(f"{name.lower()}(dim) takes one int dim (use amax/amin for several), got {dim!r}")
         indices = (self.argmax if name == "Max" else self.argmin)(dim, keepdim=True)
-        values = self.gather(dim, indices)
+        if _meta.is_meta(self._array):  # no values to gather: the shapes are the reduction's
+            values = (self.amax if name == "Max" else self.amin)(dim, keepdim=True)
+        else:
+            values = self.gather(dim, indices)
         if not keepdim:
             values, indices = values.squeeze(dim), indices.squeeze(dim)
         return ValuesIndices(values, indices)
@@ -1026,7 +1029,7 @@ class Tensor:
             return Tensor._from_array(np.asarray(out, dtype=np.int64).reshape((1,) * self.ndim if keepdim else ()),
                                       self._device)
         (axis,) = _axes(dim, self.ndim)
-        return Tensor._from_array(np.asarray(find(self._array, axis=axis, keepdims=keepdim), dtype=np.int64),
+        return Tensor._from_array(find(self._array, axis=axis, keepdims=keepdim).astype(np.int64, copy=False),
                                   self._device)
 
     def argmax(self, dim=None, keepdim=False):
@@ -1443,7 +1446,7 @@ def where(condition, input=None, other=None):
 
 def _as_mask(name, mask):
     """The bool array of a mask argument (a bool Tensor or array)."""
-    array = mask._array if isinstance(mask, Tensor) else np.asarray(mask)
+    array = mask._array if isinstance(mask, Tensor) else mask if hasattr(mask, "dtype") else np.asarray(mask)
     if array.dtype.kind != "b":
         raise TypeError(f"{name}: the mask/condition must be a bool tensor, got dtype {from_numpy_dtype(array.dtype)}")
     return array

@@ -140,3 +140,18 @@ def test_views_of_pieces_share_the_version_counter_with_their_source():
     first, _ = x.chunk(2, dim=1)
     first.add_(1)
     assert x._version == 1 and x.numpy()[:, :2].tolist() == [[1.0, 1.0], [1.0, 1.0]]
+
+
+@pytest.mark.parametrize("op, shape", [
+    (lambda x, a: x + 1 / (a + 1e-9) * lucid.sin(a * x) ** 2, (2, 3, 8)),
+    (lambda x, a: x.clamp(-1, 1).masked_fill(x > 0, 0.0), (2, 3, 8)),
+    (lambda x, a: lucid.where(x > 0, x, a), (2, 3, 8)),
+    (lambda x, a: x.softmax(-1).var(1), (2, 8)),
+    (lambda x, a: x.split([3, 5], 2)[1].flip(1).roll(1, 2).cumsum(2), (2, 3, 5)),
+    (lambda x, a: x.max(1).values + x.max(1).indices, (2, 8)),
+    (lambda x, a: x.repeat(1, 2, 1).unfold(2, 4, 2), (2, 6, 3, 4)),
+], ids=["snake", "clamp-masked_fill", "where", "softmax-var", "split-flip-roll-cumsum", "max-dim", "repeat-unfold"])
+def test_ops_give_shapes_on_shape_only_meta_tensors(op, shape):
+    x, a = lucid.empty(2, 3, 8, device="meta"), lucid.empty(1, 3, 1, device="meta")
+    out = op(x, a)
+    assert out.device == "meta" and out.shape == shape

@@ -1,5 +1,6 @@
 """Reductions: sum, mean, max/min, cumulative sum."""
 
+from .. import _meta
 from ..autograd.function import Function
 from ..backend import get_array_module
 
@@ -76,6 +77,11 @@ class Cumsum(Function):
     def forward(ctx, x, axis):
         ctx.axis = axis
         return get_array_module(x).cumsum(x, axis=axis, dtype=x.dtype if x.dtype.kind == "f" else None)
+
+    @staticmethod
+    def forward_meta(ctx, x, axis):
+        ctx.axis = axis
+        return _meta.empty(x.shape, x.dtype if x.dtype.kind == "f" else "int64")
 
     @staticmethod
     def backward(ctx, grad_out):

@@ -1,5 +1,6 @@
 """Views and copies: reshape, permute, expand, indexing, clone, cast."""
 
+from .. import _meta
 from ..autograd.function import Function
 from ..backend import get_array_module
 
@@ -128,6 +129,11 @@ class Flip(Function):
         return get_array_module(x).flip(x, axes).copy()
 
     @staticmethod
+    def forward_meta(ctx, x, axes):
+        ctx.axes = axes
+        return _meta.empty(x.shape, x.dtype)
+
+    @staticmethod
     def backward(ctx, grad_out):
         return grad_out.flip(ctx.axes)
 
@@ -137,6 +143,11 @@ class Roll(Function):
     def forward(ctx, x, shifts, axes):
         ctx.shifts, ctx.axes = shifts, axes
         return get_array_module(x).roll(x, shifts, axes)
+
+    @staticmethod
+    def forward_meta(ctx, x, shifts, axes):
+        ctx.shifts, ctx.axes = shifts, axes
+        return _meta.empty(x.shape, x.dtype)
 
     @staticmethod
     def backward(ctx, grad_out):
