@@ -389,10 +389,7 @@ class Tensor:
         node = self._node
         if node is not None and node.function.returns_view and node.ctx is not None and (
                 node.ctx._inputs[0]._version_box is self._version_box):
-            raise RuntimeError(
-                f"in-place {name} on a view (from {node.name}) of a tensor that is part of a graph is not "
-                "supported: the base tensor's history would miss the change; clone() the view first"
-            )
+            return self._inplace_on_view(name, op, operands)
         old = Tensor._from_array(self._array.copy(), self._device)
         old._node, old._requires_grad = node, self._requires_grad
         result = op(old, *operands)
@@ -401,6 +398,54 @@ class Tensor:
             self._node, self._requires_grad = result._node, True
             result._node.ctx._output = weakref.ref(self)
             result._node.ctx._output_version = self._version_box[0]
+        return self
+
+    def _inplace_on_view(self, name, op, operands):
+        """An in-place op on a view inside a graph, done as PyTorch does it (CopySlices).
+
+        The change is made as an in-place op on the base (the view's region replaced by the
+        result); the view is then derived again from the new base, so both histories hold it.
+        """
+        from .ops.shape import GetItem, Permute, Reshape, SetItem
+
+        node = self._node
+        ctx, function = node.ctx, node.function
+        base = ctx._inputs[0]
+        if function is GetItem:
+            index = ctx.index
+
+            def view(b):
+                return GetItem.apply(b, index=index)
+
+            def put_back(b, v):
+                return SetItem.apply(b, v, index=index)
+        elif function is Reshape:
+            shape, base_shape = self.shape, base.shape
+
+            def view(b):
+                return Reshape.apply(b, shape=shape)
+
+            def put_back(b, v):
+                return v.reshape(base_shape)
+        elif function is Permute:
+            axes = ctx.axes
+            inverse = tuple(int(i) for i in np.argsort(axes))
+
+            def view(b):
+                return Permute.apply(b, axes=axes)
+
+            def put_back(b, v):
+                return v.permute(*inverse)
+        else:
+            raise RuntimeError(
+                f"in-place {name} on a view (from {node.name}) of a tensor that is part of a graph is not "
+                "supported; clone() the view first"
+            )
+        base._inplace(name, lambda b, *more: put_back(b, op(view(b), *more)), *operands)
+        fresh = view(base)
+        self._node, self._requires_grad = fresh._node, True
+        fresh._node.ctx._output = weakref.ref(self)
+        fresh._node.ctx._output_version = self._version_box[0]
         return self
 
     def _write(self, result, name):
@@ -416,6 +461,10 @@ class Tensor:
                 f"in-place {name}: the result type {from_numpy_dtype(array.dtype)} cannot be cast to "
                 f"this tensor's dtype {self.dtype}"
             )
+        flags = getattr(self._array, "flags", None)
+        if flags is not None and not flags.writeable:
+            raise RuntimeError(f"in-place {name}: this tensor's memory is read-only (an expanded tensor shares one "
+                               "element among many positions); clone() it first")
         self._array[...] = array
         self._bump_version()
 

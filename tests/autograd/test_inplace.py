@@ -114,12 +114,30 @@ def test_in_place_changes_of_leaves_that_require_grad_still_raise_outside_no_gra
     assert w.tolist() == [1.0, 0.0, 2.0] and w.grad_fn is None
 
 
-def test_an_in_place_change_of_a_view_inside_a_graph_is_refused_with_a_way_out():
-    x = _x()
-    y = x * 1
-    with pytest.raises(RuntimeError, match=r"in-place mul_ on a view \(from GetItemBackward\).*clone\(\)"):
-        y[:2].mul_(2)
-    assert y.tolist() == [0.5, -1.0, 2.0]
+def test_in_place_changes_of_views_inside_a_graph_reach_the_base_like_pytorch():
+    # expected values from PyTorch 2.13 on the same program
+    values = np.array([[0.3, -1.2, 2.0, 0.1], [1.5, -0.1, 0.7, -2.0]], dtype=np.float32)
+    x = lucid.tensor(values, requires_grad=True)
+    w = lucid.tensor([2.0, 3.0], requires_grad=True)
+    y = x * 2
+    y[:, 1:3].mul_(w.reshape(2, 1)).clamp_(-2, 2)  # a slice
+    y.view(8)[0:2] += 5  # a slice of a reshape
+    y.t()[0].sin_()  # a row of a transpose
+    y[0][1] = w[0] * w[1]  # item assignment into a view
+    (y * lucid.tensor(values)).sum().backward()
+    np.testing.assert_allclose(y.detach().numpy(), [[-0.6313, 6.0, 2.0, 0.2], [0.1411, -0.6, 2.0, -4.0]], atol=1e-4)
+    np.testing.assert_allclose(x.grad.numpy(), [[0.4653, 0.0, 0.0, 0.2], [-2.97, -0.6, 0.0, -4.0]], atol=1e-4)
+    np.testing.assert_allclose(w.grad.numpy(), [-3.6, -2.38], atol=1e-4)
+
+
+def test_in_place_changes_of_an_expanded_tensor_are_refused_and_change_nothing():
+    x = lucid.tensor([1.0, 2.0])
+    with pytest.raises(RuntimeError, match="in-place add_: this tensor's memory is read-only"):
+        x.expand(3, 2).add_(1)
+    y = x * lucid.ones(1, requires_grad=True)
+    with pytest.raises(RuntimeError, match=r"in-place mul_ on a view \(from ExpandBackward\).*clone\(\)"):
+        y.expand(3, 2).mul_(2)
+    assert x.tolist() == [1.0, 2.0] and y.tolist() == [1.0, 2.0]
 
 
 @pytest.mark.parametrize("call, message", [
