@@ -59,10 +59,12 @@ def pow(input, exponent):  # noqa: A001
 
 
 def add(input, other, *, alpha=1):
+    """``input + alpha * other``."""
     return _as_tensor(input, other).add(other, alpha=alpha)
 
 
 def sub(input, other, *, alpha=1):
+    """``input - alpha * other``."""
     return _as_tensor(input, other).sub(other, alpha=alpha)
 
 
@@ -70,6 +72,7 @@ subtract = sub
 
 
 def mul(input, other):
+    """``input * other``."""
     return _as_tensor(input, other) * other
 
 
@@ -77,6 +80,7 @@ multiply = mul
 
 
 def div(input, other):
+    """``input / other``."""
     return _as_tensor(input, other) / other
 
 
@@ -93,6 +97,7 @@ def is_tensor(obj):
 
 
 def is_floating_point(input):
+    """Whether ``input`` has a floating dtype."""
     return input.is_floating_point()
 
 
@@ -129,6 +134,7 @@ def stack(tensors, dim=0):
 
 
 def broadcast_shapes(*shapes):
+    """The shape that ``shapes`` broadcast to, as a ``lucid.Size``."""
     try:
         return Size(np.broadcast_shapes(*(tuple(s) for s in shapes)))
     except ValueError:
@@ -136,6 +142,7 @@ def broadcast_shapes(*shapes):
 
 
 def broadcast_tensors(*tensors):
+    """The tensors expanded to their common broadcast shape."""
     shape = broadcast_shapes(*(t.shape for t in tensors))
     return tuple(t.expand(shape) for t in tensors)
 
@@ -180,14 +187,17 @@ def einsum(equation, *operands):
 
 
 def numel(input):
+    """The number of elements of ``input``."""
     return input.numel()
 
 
 def allclose(a, b, rtol=1e-5, atol=1e-8, equal_nan=False):
+    """Whether all values of ``a`` and ``b`` are close (NumPy's rule)."""
     return builtins.bool(np.allclose(np.asarray(a), np.asarray(b), rtol=rtol, atol=atol, equal_nan=equal_nan))
 
 
 def isclose(a, b, rtol=1e-5, atol=1e-8, equal_nan=False):
+    """Elementwise closeness of ``a`` and ``b`` (a bool tensor)."""
     return Tensor(np.isclose(np.asarray(a), np.asarray(b), rtol=rtol, atol=atol, equal_nan=equal_nan))
 
 

@@ -147,6 +147,7 @@ class Tensor:
 
     @property
     def is_cuda(self):
+        """True when the tensor lives on a CUDA device (never, in this build)."""
         return self._device.type == "cuda"
 
     @property
@@ -190,9 +191,11 @@ class Tensor:
         return self.shape[axis]
 
     def nelement(self):
+        """The number of elements (same as ``numel``)."""
         return self.numel()
 
     def element_size(self):
+        """Bytes per element."""
         return int(self._array.dtype.itemsize)
 
     def dim(self):
@@ -469,6 +472,7 @@ class Tensor:
         self._bump_version()
 
     def zero_(self):
+        """Set every element to 0 in place; returns self."""
         return self.fill_(0)
 
     def fill_(self, value):
@@ -517,59 +521,77 @@ class Tensor:
         return self
 
     def add_(self, other, alpha=1):
+        """Add ``alpha * other`` in place; returns self."""
         return self._inplace("add_", _add_scaled, other, alpha)
 
     def sub_(self, other, alpha=1):
+        """Subtract ``alpha * other`` in place; returns self."""
         return self._inplace("sub_", _add_scaled, other, -alpha)
 
     def mul_(self, other):
+        """Multiply by ``other`` in place; returns self."""
         return self._inplace("mul_", Tensor.mul, other)
 
     def div_(self, other):
+        """Divide by ``other`` in place; returns self."""
         return self._inplace("div_", Tensor.div, other)
 
     def pow_(self, exponent):
+        """Raise to ``exponent`` in place; returns self."""
         return self._inplace("pow_", Tensor.pow, exponent)
 
     def neg_(self):
+        """Negate in place; returns self."""
         return self._inplace("neg_", Tensor.neg)
 
     def abs_(self):
+        """Absolute value in place; returns self."""
         return self._inplace("abs_", Tensor.abs)
 
     def exp_(self):
+        """Exponential in place; returns self."""
         return self._inplace("exp_", Tensor.exp)
 
     def log_(self):
+        """Natural logarithm in place; returns self."""
         return self._inplace("log_", Tensor.log)
 
     def sqrt_(self):
+        """Square root in place; returns self."""
         return self._inplace("sqrt_", Tensor.sqrt)
 
     def sin_(self):
+        """Sine in place; returns self."""
         return self._inplace("sin_", Tensor.sin)
 
     def cos_(self):
+        """Cosine in place; returns self."""
         return self._inplace("cos_", Tensor.cos)
 
     def tanh_(self):
+        """Hyperbolic tangent in place; returns self."""
         return self._inplace("tanh_", Tensor.tanh)
 
     def sigmoid_(self):
+        """Logistic sigmoid in place; returns self."""
         return self._inplace("sigmoid_", Tensor.sigmoid)
 
     def relu_(self):
+        """max(x, 0) in place; returns self."""
         return self._inplace("relu_", Tensor.relu)
 
     def reciprocal_(self):
+        """1 / x in place; returns self."""
         return self._inplace("reciprocal_", Tensor.reciprocal)
 
     def clamp_(self, min=None, max=None):
+        """Limit values to ``[min, max]`` in place; returns self."""
         return self._inplace("clamp_", Tensor.clamp, min, max)
 
     clip_ = clamp_
 
     def masked_fill_(self, mask, value):
+        """Write ``value`` where ``mask`` is True, in place; returns self."""
         return self._inplace("masked_fill_", Tensor.masked_fill, mask, value)
 
     def __iadd__(self, other):
@@ -718,21 +740,27 @@ class Tensor:
     __hash__ = object.__hash__
 
     def eq(self, other):
+        """Elementwise ``self == other`` (a bool tensor)."""
         return self == other
 
     def ne(self, other):
+        """Elementwise ``self != other`` (a bool tensor)."""
         return self != other
 
     def lt(self, other):
+        """Elementwise ``self < other`` (a bool tensor)."""
         return self < other
 
     def le(self, other):
+        """Elementwise ``self <= other`` (a bool tensor)."""
         return self <= other
 
     def gt(self, other):
+        """Elementwise ``self > other`` (a bool tensor)."""
         return self > other
 
     def ge(self, other):
+        """Elementwise ``self >= other`` (a bool tensor)."""
         return self >= other
 
     greater, greater_equal, less, less_equal, not_equal = gt, ge, lt, le, ne
@@ -761,21 +789,27 @@ class Tensor:
         return Tensor._from_array(np.invert(self._array), self._device)
 
     def logical_and(self, other):
+        """Elementwise logical and (a bool tensor)."""
         return self._logical(other, np.logical_and)
 
     def logical_or(self, other):
+        """Elementwise logical or (a bool tensor)."""
         return self._logical(other, np.logical_or)
 
     def logical_xor(self, other):
+        """Elementwise logical exclusive or (a bool tensor)."""
         return self._logical(other, np.logical_xor)
 
     def logical_not(self):
+        """Elementwise logical not (a bool tensor)."""
         return Tensor._from_array(np.logical_not(self._array), self._device)
 
     def add(self, other, *, alpha=1):
+        """``self + alpha * other``."""
         return self + (other if alpha == 1 else other * alpha)
 
     def sub(self, other, *, alpha=1):
+        """``self - alpha * other``."""
         return self - (other if alpha == 1 else other * alpha)
 
     def mul(self, other):
@@ -801,50 +835,65 @@ class Tensor:
         return getattr(unary, name).apply(self._float_self())
 
     def exp(self):
+        """Elementwise exponential."""
         return self._unary("Exp")
 
     def log(self):
+        """Elementwise natural logarithm."""
         return self._unary("Log")
 
     def log1p(self):
+        """Elementwise ``log(1 + x)``, accurate for small x."""
         return self._unary("Log1p")
 
     def expm1(self):
+        """Elementwise ``exp(x) - 1``, accurate for small x."""
         return self._unary("Expm1")
 
     def log2(self):
+        """Elementwise base-2 logarithm."""
         return self.log() / math.log(2)
 
     def log10(self):
+        """Elementwise base-10 logarithm."""
         return self.log() / math.log(10)
 
     def sqrt(self):
+        """Elementwise square root."""
         return self._unary("Sqrt")
 
     def rsqrt(self):
+        """Elementwise ``1 / sqrt(x)``."""
         return self._unary("Rsqrt")
 
     def square(self):
+        """Elementwise ``x * x``."""
         return self * self
 
     def reciprocal(self):
+        """Elementwise ``1 / x``."""
         return 1.0 / self._float_self()
 
     def sin(self):
+        """Elementwise sine."""
         return self._unary("Sin")
 
     def cos(self):
+        """Elementwise cosine."""
         return self._unary("Cos")
 
     def tan(self):
+        """Elementwise tangent."""
         return self._unary("Tan")
 
     def atan(self):
+        """Elementwise arctangent."""
         return self._unary("Atan")
 
     arctan = atan
 
     def atan2(self, other):
+        """Elementwise angle of the point (other, self), in (-pi, pi]."""
         from .ops.arithmetic import Atan2
 
         return self._float_self()._binary(Atan2, other)
@@ -852,9 +901,11 @@ class Tensor:
     arctan2 = atan2
 
     def tanh(self):
+        """Elementwise hyperbolic tangent."""
         return self._unary("Tanh")
 
     def sigmoid(self):
+        """Elementwise logistic sigmoid ``1 / (1 + exp(-x))``."""
         return self._unary("Sigmoid")
 
     def relu(self):
@@ -877,15 +928,19 @@ class Tensor:
         return PiecewiseConstant.apply(self, name=name)
 
     def sign(self):
+        """Elementwise sign (-1, 0 or 1); its gradient is zero."""
         return self._piecewise_constant("sign")
 
     def floor(self):
+        """Elementwise floor; its gradient is zero."""
         return self._piecewise_constant("floor")
 
     def ceil(self):
+        """Elementwise ceiling; its gradient is zero."""
         return self._piecewise_constant("ceil")
 
     def trunc(self):
+        """Elementwise rounding toward zero; its gradient is zero."""
         return self._piecewise_constant("trunc")
 
     def round(self, decimals=0):
@@ -918,17 +973,21 @@ class Tensor:
     clip = clamp
 
     def clamp_min(self, min):
+        """Elementwise ``max(x, min)``."""
         return self.clamp(min=min)
 
     def clamp_max(self, max):
+        """Elementwise ``min(x, max)``."""
         return self.clamp(max=max)
 
     def maximum(self, other):
+        """Elementwise larger of two tensors; ties share the gradient."""
         from .ops.arithmetic import Maximum
 
         return self._binary(Maximum, other)
 
     def minimum(self, other):
+        """Elementwise smaller of two tensors; ties share the gradient."""
         from .ops.arithmetic import Minimum
 
         return self._binary(Minimum, other)
@@ -949,6 +1008,7 @@ class Tensor:
         return where(mask, value, self)
 
     def where(self, condition, other):
+        """This tensor where ``condition`` is True, ``other`` elsewhere."""
         return where(condition, self, other)
 
     def nan_to_num(self, nan=0.0, posinf=None, neginf=None):
@@ -961,12 +1021,15 @@ class Tensor:
         return where(self == -np.inf, info.min if neginf is None else neginf, out)
 
     def isnan(self):
+        """Elementwise test for NaN (a bool tensor)."""
         return Tensor._from_array(np.isnan(self._array), self._device)
 
     def isinf(self):
+        """Elementwise test for +inf or -inf (a bool tensor)."""
         return Tensor._from_array(np.isinf(self._array), self._device)
 
     def isfinite(self):
+        """Elementwise test for a finite value (a bool tensor)."""
         return Tensor._from_array(np.isfinite(self._array), self._device)
 
     def sinc(self):
@@ -977,15 +1040,18 @@ class Tensor:
         return where(zero, 1.0, safe.sin() / safe)
 
     def softmax(self, dim):
+        """Softmax along ``dim``: ``exp(x) / sum(exp(x))``, computed stably."""
         shifted = self._float_self() - self._float_self().amax(dim, keepdim=True).detach()
         e = shifted.exp()
         return e / e.sum(dim, keepdim=True)
 
     def log_softmax(self, dim):
+        """Log of the softmax along ``dim``, computed stably."""
         shifted = self._float_self() - self._float_self().amax(dim, keepdim=True).detach()
         return shifted - shifted.exp().sum(dim, keepdim=True).log()
 
     def logsumexp(self, dim, keepdim=False):
+        """``log(sum(exp(x)))`` over ``dim``, computed stably."""
         x = self._float_self()
         peak = x.amax(dim, keepdim=True).detach()
         peak = where(peak.isfinite(), peak, 0.0)  # all -inf (or inf) rows: shift by nothing
@@ -994,6 +1060,7 @@ class Tensor:
 
     # ------------------------------------------------------------ reductions
     def sum(self, dim=None, keepdim=False, *, dtype=None, axis=None):
+        """Sum over ``dim`` (all elements by default)."""
         from .ops.reduce import Sum
 
         x = self if dtype is None else self.to(dtype=dtype)
@@ -1002,6 +1069,7 @@ class Tensor:
         return Sum.apply(x, axis=_axes(dim if axis is None else axis, self.ndim), keepdims=keepdim)
 
     def mean(self, dim=None, keepdim=False, *, dtype=None, axis=None):
+        """Mean over ``dim`` (all elements by default)."""
         from .ops.reduce import Mean
 
         x = self._float_self() if dtype is None else self.to(dtype=dtype)
@@ -1025,6 +1093,7 @@ class Tensor:
         return (centered * centered).sum(axes, keepdim=keepdim) / builtins.max(count - correction, 0)
 
     def std(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
+        """Standard deviation: the square root of ``var`` (same arguments)."""
         return self.var(dim, unbiased, keepdim, correction=correction).sqrt()
 
     def _extremum(self, name, dim, keepdim, other):
@@ -1068,6 +1137,7 @@ class Tensor:
         return Max.apply(self, axis=_axes(None if dim == () else dim, self.ndim), keepdims=keepdim)
 
     def amin(self, dim=(), keepdim=False):
+        """Smallest values over ``dim`` (all dims when empty); tied minima share the gradient."""
         from .ops.reduce import Min
 
         return Min.apply(self, axis=_axes(None if dim == () else dim, self.ndim), keepdims=keepdim)
@@ -1082,18 +1152,23 @@ class Tensor:
                                   self._device)
 
     def argmax(self, dim=None, keepdim=False):
+        """Index of the largest value (of the flattened tensor, or along ``dim``)."""
         return self._arg_extremum(np.argmax, dim, keepdim)
 
     def argmin(self, dim=None, keepdim=False):
+        """Index of the smallest value (of the flattened tensor, or along ``dim``)."""
         return self._arg_extremum(np.argmin, dim, keepdim)
 
     def any(self, dim=None, keepdim=False):
+        """Whether any element (over ``dim``) is nonzero."""
         return Tensor._from_array(np.any(self._array, axis=_axes(dim, self.ndim), keepdims=keepdim), self._device)
 
     def all(self, dim=None, keepdim=False):
+        """Whether every element (over ``dim``) is nonzero."""
         return Tensor._from_array(np.all(self._array, axis=_axes(dim, self.ndim), keepdims=keepdim), self._device)
 
     def cumsum(self, dim):
+        """Cumulative sum along ``dim``."""
         from .ops.reduce import Cumsum
 
         (axis,) = _axes(dim, self.ndim)
@@ -1101,6 +1176,7 @@ class Tensor:
         return Cumsum.apply(x, axis=axis)
 
     def prod(self, dim=None, keepdim=False):
+        """Product of the elements (over one ``dim`` if given)."""
         from .ops.reduce import Prod
 
         if dim is not None and not isinstance(dim, numbers.Integral):
@@ -1137,6 +1213,7 @@ class Tensor:
     view = reshape
 
     def view_as(self, other):
+        """This tensor reshaped to ``other``'s shape."""
         return self.reshape(other.shape)
 
     reshape_as = view_as
@@ -1161,6 +1238,7 @@ class Tensor:
         return self.reshape(*self.shape[:dim], *filled, *self.shape[dim + 1:])
 
     def unsqueeze(self, dim):
+        """Insert a dimension of size 1 at ``dim``."""
         if not -self.ndim - 1 <= dim <= self.ndim:
             raise IndexError(f"unsqueeze: dim {dim} is out of range for a tensor with {self.ndim} dims "
                              f"(expected -{self.ndim + 1} to {self.ndim})")
@@ -1193,6 +1271,7 @@ class Tensor:
         return Permute.apply(self, axes=tuple(d % self.ndim for d in dims))
 
     def transpose(self, dim0, dim1):
+        """Swap dimensions ``dim0`` and ``dim1``."""
         if self.ndim == 0:
             return self
         axes = list(range(self.ndim))
@@ -1221,6 +1300,7 @@ class Tensor:
         return self.transpose(-2, -1)
 
     def movedim(self, source, destination):
+        """Move dimension ``source`` to position ``destination``."""
         (source,), (destination,) = _axes(source, self.ndim), _axes(destination, self.ndim)
         order = [d for d in range(self.ndim) if d != source]
         order.insert(destination, source)
@@ -1245,6 +1325,7 @@ class Tensor:
         return Expand.apply(self, shape=shape)
 
     def expand_as(self, other):
+        """Broadcast to ``other``'s shape without copying."""
         return self.expand(other.shape)
 
     def repeat(self, *sizes):
@@ -1280,6 +1361,7 @@ class Tensor:
         return x.index_select(axis, np.repeat(np.arange(n), counts))
 
     def index_select(self, dim, index):
+        """The entries at ``index`` (1-d integers) along ``dim``."""
         (axis,) = _axes(dim, self.ndim)
         index = np.asarray(_raw(index))
         if index.ndim > 1 or (index.size and index.dtype.kind not in "iu"):
@@ -1318,6 +1400,7 @@ class Tensor:
         return ValuesIndices(self.gather(_axes(dim, self.ndim)[0], indices), indices)
 
     def argsort(self, dim=-1, descending=False, stable=False):
+        """Indices that sort the values along ``dim`` (stable)."""
         (axis,) = _axes(dim, self.ndim)
         keys = -self._array if descending and self._array.dtype.kind != "b" else self._array
         order = np.argsort(~keys if descending and keys.dtype.kind == "b" else keys, axis=axis, kind="stable")
@@ -1332,6 +1415,7 @@ class Tensor:
         return ValuesIndices(self.gather(axis, indices), indices)
 
     def select(self, dim, index):
+        """The slice at ``index`` along ``dim``, which is removed."""
         (axis,) = _axes(dim, self.ndim)
         n = self.shape[axis]
         if not -n <= index < n:
@@ -1339,6 +1423,7 @@ class Tensor:
         return self[(slice(None),) * axis + (index,)]
 
     def narrow(self, dim, start, length):
+        """The ``length`` entries from ``start`` along ``dim`` (a view)."""
         (axis,) = _axes(dim, self.ndim)
         n = self.shape[axis]
         start = start + n if start < 0 else start
@@ -1374,16 +1459,19 @@ class Tensor:
         return self.split(builtins.max(-(-self.shape[axis] // chunks), 1), axis)
 
     def unbind(self, dim=0):
+        """The slices along ``dim``, as a tuple, the dim removed."""
         (axis,) = _axes(dim, self.ndim)
         return tuple(self.select(axis, i) for i in range(self.shape[axis]))
 
     def flip(self, *dims):
+        """Reverse the order along ``dims`` (a copy)."""
         from .ops.shape import Flip
 
         dims = dims[0] if len(dims) == 1 and isinstance(dims[0], (tuple, list)) else dims
         return Flip.apply(self, axes=_axes(tuple(dims), self.ndim))
 
     def roll(self, shifts, dims=None):
+        """Shift entries by ``shifts`` along ``dims``, wrapping around (flattened when dims is None)."""
         from .ops.shape import Roll
 
         if dims is None:
@@ -1395,6 +1483,7 @@ class Tensor:
         return Roll.apply(self, shifts=tuple(int(s) for s in shifts), axes=axes)
 
     def type_as(self, other):
+        """This tensor with ``other``'s dtype."""
         return self.to(dtype=other.dtype)
 
     def __getitem__(self, index):
@@ -1417,18 +1506,23 @@ class Tensor:
                      device or self._device)
 
     def new_zeros(self, *size, dtype=None, device=None, requires_grad=False):
+        """Zeros of ``size`` with this tensor's dtype and device (unless given)."""
         return self._new(np.zeros(_shape_args(size)), dtype, device, requires_grad)
 
     def new_ones(self, *size, dtype=None, device=None, requires_grad=False):
+        """Ones of ``size`` with this tensor's dtype and device (unless given)."""
         return self._new(np.ones(_shape_args(size)), dtype, device, requires_grad)
 
     def new_empty(self, *size, dtype=None, device=None, requires_grad=False):
+        """An uninitialised tensor of ``size`` with this tensor's dtype and device (unless given)."""
         return self._new(np.empty(_shape_args(size)), dtype, device, requires_grad)
 
     def new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=False):
+        """A tensor of ``size`` filled with ``fill_value``, with this tensor's dtype and device (unless given)."""
         return self._new(np.full(_shape_args(tuple(size)), fill_value), dtype, device, requires_grad)
 
     def new_tensor(self, data, *, dtype=None, device=None, requires_grad=False):
+        """A copy of ``data`` with this tensor's dtype and device (unless given)."""
         return self._new(np.array(_raw(data)), dtype, device, requires_grad)
 
 
