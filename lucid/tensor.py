@@ -1188,7 +1188,9 @@ class Tensor:
         x = self._float_self()
         axes = _axes(dim, self.ndim)
         if p in ("fro", 2):
-            return (x * x).sum(axes, keepdim=keepdim).sqrt()
+            squares = (x * x).sum(axes, keepdim=keepdim)
+            zero = squares == 0  # the gradient at a zero vector is 0, as PyTorch's, not 0 * inf
+            return where(zero, 0.0, where(zero, 1.0, squares).sqrt())
         if p == 1:
             return x.abs().sum(axes, keepdim=keepdim)
         if p == math.inf:

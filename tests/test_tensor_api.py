@@ -155,3 +155,16 @@ def test_ops_give_shapes_on_shape_only_meta_tensors(op, shape):
     x, a = lucid.empty(2, 3, 8, device="meta"), lucid.empty(1, 3, 1, device="meta")
     out = op(x, a)
     assert out.device == "meta" and out.shape == shape
+
+
+def test_the_norm_of_a_zero_vector_has_a_zero_gradient_like_pytorch():
+    x = lucid.zeros(2, 3, requires_grad=True)
+    x.norm(dim=1).sum().backward()
+    assert x.grad.tolist() == [[0.0, 0.0, 0.0], [0.0, 0.0, 0.0]]
+
+
+def test_the_exponent_gradient_of_a_zero_base_is_zero_like_pytorch():
+    base = lucid.tensor([0.0, 2.0])
+    exponent = lucid.tensor([1.5, 3.0], requires_grad=True)
+    (base**exponent).sum().backward()
+    np.testing.assert_allclose(exponent.grad.numpy(), [0.0, 8.0 * math.log(2.0)], rtol=1e-6)

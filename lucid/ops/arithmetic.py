@@ -90,7 +90,13 @@ class Pow(Function):
         a, b = ctx.inputs
         out = ctx.output
         grad_a = grad_out * b * a ** (b - 1) if a.requires_grad else None
-        grad_b = grad_out * out * a.log() if b.requires_grad else None
+        grad_b = None
+        if b.requires_grad:
+            from ..tensor import where
+
+            # 0 ** b is flat in b for b >= 0: PyTorch's gradient there is 0, not 0 * log(0)
+            flat = ((a == 0) & (b >= 0)).detach()
+            grad_b = grad_out * where(flat, 0.0, out * a.log())
         return grad_a, grad_b
 
 
