@@ -10,8 +10,8 @@ import math
 from ...creation import zeros
 from ...functions import cat, stack
 from ...dtypes import from_numpy_dtype
-from ...random import generator
 from ...tensor import Tensor
+from .. import functional as F
 from .. import init
 from .._checks import parameter_options, positive_int
 from ..module import Module
@@ -62,12 +62,6 @@ def _rnn_step(gates_x, h, w_hh, b_hh, nonlinearity):
 def _input_projection(x, w_ih, b_ih):
     out = x @ w_ih.transpose(0, 1)
     return out if b_ih is None else out + b_ih
-
-
-def _dropout(x, p):
-    """Inverted dropout with lucid's generator (the mask is a constant of the graph)."""
-    keep = (generator().random(x.shape) >= p).astype(x._array.dtype) / (1 - p)
-    return x * Tensor._from_array(keep, x.device)
 
 
 def _check_input_tensor(name, x, input_size, dtype):
@@ -239,7 +233,7 @@ class RNNBase(Module):
                     store.append(value)
             layer_input = per_direction[0] if len(per_direction) == 1 else cat(per_direction, -1)
             if self.dropout and self.training and layer < self.num_layers - 1:
-                layer_input = _dropout(layer_input, self.dropout)
+                layer_input = F.dropout(layer_input, self.dropout)
         out = layer_input
         finals = tuple(stack(f, 0) for f in finals)
         if not batched:
