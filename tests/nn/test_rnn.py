@@ -9,6 +9,7 @@ import pytest
 import lucid
 import lucid.nn as nn
 from lucid.autograd import gradcheck
+from lucid.nn.utils import rnn as rnn_utils
 
 FIXTURES = pathlib.Path(__file__).parents[1] / "fixtures" / "rnn.npz"
 
@@ -19,12 +20,13 @@ def stored():
         return dict(data)
 
 
-def _configs():
+def _configs(key):
     with np.load(FIXTURES, allow_pickle=False) as data:
-        return json.loads(str(data["configs"]))
+        return json.loads(str(data[key]))
 
 
-CONFIGS = {c[0]: c for c in _configs()}
+CONFIGS = {c[0]: c for c in _configs("configs")}
+PACKED_CONFIGS = {c[0]: c for c in _configs("packed_configs")}
 
 
 def _outputs(kind, result):
@@ -74,6 +76,83 @@ def test_parameter_names_and_order_are_pytorchs(stored, name):
     _, kind, kwargs, _, _ = CONFIGS[name]
     expected = [k[len(f"{name}/state/"):] for k in stored if k.startswith(f"{name}/state/")]
     assert list(getattr(nn, kind)(**kwargs).state_dict()) == expected
+
+
+@pytest.mark.parametrize("name", sorted(PACKED_CONFIGS))
+def test_packed_input_matches_pytorch_fixtures_with_unsorted_lengths(stored, name):
+    _, kind, kwargs, _, lengths = PACKED_CONFIGS[name]
+    module = getattr(nn, kind)(**kwargs)
+    module.load_state_dict({k[len(f"{name}/state/"):]: v for k, v in stored.items()
+                            if k.startswith(f"{name}/state/")})
+    x = lucid.tensor(stored[f"{name}/input"], requires_grad=True)
+    states = [lucid.tensor(stored[f"{name}/state{i}"], requires_grad=True) for i in range(2)
+              if f"{name}/state{i}" in stored]
+    packed = rnn_utils.pack_padded_sequence(x, lengths, enforce_sorted=False)
+    output, final = module(packed, tuple(states) if kind == "LSTM" else states[0])
+    assert isinstance(output, rnn_utils.PackedSequence)
+    padded, got_lengths = rnn_utils.pad_packed_sequence(output)
+    assert got_lengths.tolist() == lengths
+    finals = list(final) if kind == "LSTM" else [final]
+    loss = (padded * lucid.tensor(stored[f"{name}/w_out"])).sum()
+    for i, f in enumerate(finals):
+        loss = loss + (f * lucid.tensor(stored[f"{name}/w_final{i}"])).sum()
+    loss.backward()
+    tol = dict(rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(padded.numpy(), stored[f"{name}/output"], **tol)
+    for i, f in enumerate(finals):
+        np.testing.assert_allclose(f.numpy(), stored[f"{name}/final{i}"], **tol)
+    np.testing.assert_allclose(x.grad.numpy(), stored[f"{name}/grad/input"], **tol)
+    for i, s in enumerate(states):
+        np.testing.assert_allclose(s.grad.numpy(), stored[f"{name}/grad/state{i}"], **tol)
+    for key, p in module.named_parameters():
+        np.testing.assert_allclose(p.grad.numpy(), stored[f"{name}/grad/{key}"], err_msg=key, **tol)
+
+
+def test_packing_lays_out_steps_time_major_by_decreasing_length():
+    x = lucid.arange(12).reshape(4, 3, 1)  # x[t, b] = 3·t + b
+    packed = rnn_utils.pack_padded_sequence(x, [2, 4, 1], enforce_sorted=False)
+    assert packed.batch_sizes.tolist() == [3, 2, 1, 1]
+    assert packed.sorted_indices.tolist() == [1, 0, 2] and packed.unsorted_indices.tolist() == [1, 0, 2]
+    assert packed.data.reshape(-1).tolist() == [1, 0, 2, 4, 3, 7, 10]
+    padded, lengths = rnn_utils.pad_packed_sequence(packed, batch_first=True, padding_value=-1, total_length=5)
+    assert lengths.tolist() == [2, 4, 1]
+    assert padded[:, :, 0].tolist() == [[0, 3, -1, -1, -1], [1, 4, 7, 10, -1], [2, -1, -1, -1, -1]]
+
+
+def test_pack_sequence_round_trips_through_unpack_sequence():
+    seqs = [lucid.randn(n, 2) for n in (3, 1, 4)]
+    back = rnn_utils.unpack_sequence(rnn_utils.pack_sequence(seqs, enforce_sorted=False))
+    for a, b in zip(seqs, back):
+        np.testing.assert_array_equal(a.numpy(), b.numpy())
+
+
+def test_pad_sequence_pads_right_or_left():
+    a, b = lucid.ones(2, 1), lucid.ones(1, 1) * 2
+    assert rnn_utils.pad_sequence([a, b], batch_first=True)[:, :, 0].tolist() == [[1, 1], [2, 0]]
+    assert rnn_utils.pad_sequence([a, b], batch_first=True, padding_side="left")[:, :, 0].tolist() == [[1, 1], [0, 2]]
+    assert rnn_utils.pad_sequence([a, b]).shape == (2, 2, 1)
+
+
+def test_live_packing_utilities_and_packed_layers_match_pytorch():
+    torch = pytest.importorskip("torch")
+    from torch.nn.utils import rnn as torch_rnn
+
+    rng = np.random.default_rng(3)
+    x, lengths = rng.standard_normal((5, 4, 2)), [3, 5, 3, 1]  # a tie: the sort must be stable as torch's
+    tp = torch_rnn.pack_padded_sequence(torch.tensor(x), lengths, enforce_sorted=False)
+    lp = rnn_utils.pack_padded_sequence(lucid.tensor(x), lengths, enforce_sorted=False)
+    assert lp.batch_sizes.tolist() == tp.batch_sizes.tolist()
+    assert lp.sorted_indices.tolist() == tp.sorted_indices.tolist()
+    np.testing.assert_array_equal(lp.data.numpy(), tp.data.numpy())
+    theirs, ours = torch.nn.GRU(2, 3, bidirectional=True).double(), nn.GRU(2, 3, bidirectional=True).double()
+    ours.load_state_dict(theirs.state_dict())
+    (to, th), (lo, lh) = theirs(tp), ours(lp)
+    np.testing.assert_allclose(lo.data.numpy(), to.data.detach().numpy(), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(lh.numpy(), th.detach().numpy(), rtol=1e-10, atol=1e-12)
+    seqs = [rng.standard_normal((n, 2)) for n in (2, 4, 1)]
+    np.testing.assert_array_equal(
+        rnn_utils.pad_sequence([lucid.tensor(s) for s in seqs], padding_value=-2).numpy(),
+        torch_rnn.pad_sequence([torch.tensor(s) for s in seqs], padding_value=-2).numpy())
 
 
 def test_weights_start_uniform_within_one_over_root_hidden_size():
@@ -157,6 +236,16 @@ BAD_INPUT = [
     ("proj_too_big", lambda: nn.LSTM(3, 4, proj_size=4), ValueError, r"proj_size must be smaller"),
     ("proj_on_gru", lambda: nn.RNNBase("GRU", 3, 4, proj_size=2), ValueError, r"only supported by LSTM"),
     ("nonlinearity", lambda: nn.RNN(3, 4, nonlinearity="gelu"), ValueError, r"'tanh' or 'relu'"),
+    ("pack_unsorted", lambda: rnn_utils.pack_padded_sequence(lucid.zeros(3, 2, 1), [1, 3]), RuntimeError,
+     r"decreasing order when enforce_sorted=True, got \[1, 3\]"),
+    ("pack_length_count", lambda: rnn_utils.pack_padded_sequence(lucid.zeros(3, 2, 1), [3]), ValueError,
+     r"expected 2 lengths"),
+    ("pack_length_range", lambda: rnn_utils.pack_padded_sequence(lucid.zeros(3, 2, 1), [4, 0]), ValueError,
+     r"in \[1, 3\], got \[4, 0\]"),
+    ("pad_shapes", lambda: rnn_utils.pad_sequence([lucid.zeros(2, 3), lucid.zeros(2, 4)]), ValueError,
+     r"sequence 1 has shape \(2, 4\)"),
+    ("unpack_total_length", lambda: rnn_utils.pad_packed_sequence(
+        rnn_utils.pack_padded_sequence(lucid.zeros(3, 1, 1), [3]), total_length=2), ValueError, r"total_length=2"),
 ]
 
 
