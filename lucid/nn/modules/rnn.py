@@ -370,8 +370,8 @@ class GRU(RNNBase):
 
     Notes
     -----
-    r, z = σ(x_t·W_irᵀ + b_ir + h·W_hrᵀ + b_hr) (likewise z); n = tanh(x_t·W_inᵀ + b_in + r·(h·W_hnᵀ + b_hn));
-    h_t = (1 - z)·n + z·h_{t-1}.
+    r = σ(x_t·W_irᵀ + b_ir + h·W_hrᵀ + b_hr), z likewise;
+    n = tanh(x_t·W_inᵀ + b_in + r·(h·W_hnᵀ + b_hn)); h_t = (1 - z)·n + z·h_{t-1}.
     """
 
     def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0,

@@ -50,7 +50,7 @@ def _lengths_array(lengths):
 
 
 def pad_sequence(sequences, batch_first=False, padding_value=0.0, padding_side="right"):
-    """Stack tensors of shape (L_i, *) into (L_max, B, *) (or (B, L_max, *)), padding with ``padding_value``.
+    """Stack ``(L_i, *)`` tensors into ``(L_max, B, *)`` (or ``(B, L_max, *)``), padding with ``padding_value``.
 
     Parameters
     ----------
@@ -81,7 +81,7 @@ def pad_sequence(sequences, batch_first=False, padding_value=0.0, padding_side="
 
 
 def pack_padded_sequence(input, lengths, batch_first=False, enforce_sorted=True):
-    """Pack a padded batch (L, B, *) (or (B, L, *)) whose sequence ``b`` has ``lengths[b]`` valid steps.
+    """Pack a padded batch ``(L, B, *)`` (or ``(B, L, *)``) whose sequence ``b`` has ``lengths[b]`` valid steps.
 
     Parameters
     ----------
@@ -160,14 +160,14 @@ def _padded(sequence, padding_value=0.0, total_length=None):
 
 
 def pack_sequence(sequences, enforce_sorted=True):
-    """Pack a list of (L_i, *) tensors: ``pack_padded_sequence(pad_sequence(sequences), lengths)``."""
+    """Pack a list of ``(L_i, *)`` tensors: ``pack_padded_sequence(pad_sequence(sequences), lengths)``."""
     sequences = list(sequences)
     lengths = [s.shape[0] if isinstance(s, Tensor) and s.ndim else 0 for s in sequences]
     return pack_padded_sequence(pad_sequence(sequences), lengths, enforce_sorted=enforce_sorted)
 
 
 def unpack_sequence(packed_sequences):
-    """The list of (L_i, *) tensors packed in ``packed_sequences``, in the original order."""
+    """The list of ``(L_i, *)`` tensors packed in ``packed_sequences``, in the original order."""
     padded, lengths = pad_packed_sequence(packed_sequences)
     return [padded[: int(n), b] for b, n in enumerate(lengths.tolist())]
 
