@@ -37,8 +37,8 @@ def _outputs(kind, result):
     return output, list(final) if kind == "LSTM" else [final]
 
 
-def _run_lucid(stored, name):
-    _, kind, kwargs, _, _ = CONFIGS[name]
+def _run_lucid(stored, name, kind, kwargs, lengths=None):
+    """Run the stored configuration ``name`` in lucid (packed when ``lengths`` is given) and backpropagate."""
     module = getattr(nn, kind)(**kwargs)
     state = {k[len(f"{name}/state/"):]: v for k, v in stored.items() if k.startswith(f"{name}/state/")}
     module.load_state_dict(state, strict=True)
@@ -46,7 +46,14 @@ def _run_lucid(stored, name):
     states = [lucid.tensor(stored[f"{name}/state{i}"], requires_grad=True) for i in range(2)
               if f"{name}/state{i}" in stored]
     hx = None if not states else (tuple(states) if len(states) == 2 else states[0])
-    output, finals = _outputs(kind, module(x, hx))
+    if lengths is None:
+        output, finals = _outputs(kind, module(x, hx))
+    else:
+        packed_output, final = module(rnn_utils.pack_padded_sequence(x, lengths, enforce_sorted=False), hx)
+        assert isinstance(packed_output, rnn_utils.PackedSequence)
+        output, got_lengths = rnn_utils.pad_packed_sequence(packed_output)
+        assert got_lengths.tolist() == lengths
+        finals = _outputs(kind, (output, final))[1]
     loss = 0
     if output is not None:
         loss = (output * lucid.tensor(stored[f"{name}/w_out"])).sum()
@@ -56,9 +63,7 @@ def _run_lucid(stored, name):
     return module, x, states, output, finals
 
 
-@pytest.mark.parametrize("name", sorted(CONFIGS))
-def test_outputs_states_and_every_gradient_match_pytorch_fixtures(stored, name):
-    module, x, states, output, finals = _run_lucid(stored, name)
+def _assert_matches_fixture(stored, name, module, x, states, output, finals):
     tol = dict(rtol=1e-4, atol=1e-5)
     if output is not None:
         np.testing.assert_allclose(output.numpy(), stored[f"{name}/output"], **tol)
@@ -72,6 +77,12 @@ def test_outputs_states_and_every_gradient_match_pytorch_fixtures(stored, name):
 
 
 @pytest.mark.parametrize("name", sorted(CONFIGS))
+def test_outputs_states_and_every_gradient_match_pytorch_fixtures(stored, name):
+    _, kind, kwargs, _, _ = CONFIGS[name]
+    _assert_matches_fixture(stored, name, *_run_lucid(stored, name, kind, kwargs))
+
+
+@pytest.mark.parametrize("name", sorted(CONFIGS))
 def test_parameter_names_and_order_are_pytorchs(stored, name):
     _, kind, kwargs, _, _ = CONFIGS[name]
     expected = [k[len(f"{name}/state/"):] for k in stored if k.startswith(f"{name}/state/")]
@@ -81,31 +92,7 @@ def test_parameter_names_and_order_are_pytorchs(stored, name):
 @pytest.mark.parametrize("name", sorted(PACKED_CONFIGS))
 def test_packed_input_matches_pytorch_fixtures_with_unsorted_lengths(stored, name):
     _, kind, kwargs, _, lengths = PACKED_CONFIGS[name]
-    module = getattr(nn, kind)(**kwargs)
-    module.load_state_dict({k[len(f"{name}/state/"):]: v for k, v in stored.items()
-                            if k.startswith(f"{name}/state/")})
-    x = lucid.tensor(stored[f"{name}/input"], requires_grad=True)
-    states = [lucid.tensor(stored[f"{name}/state{i}"], requires_grad=True) for i in range(2)
-              if f"{name}/state{i}" in stored]
-    packed = rnn_utils.pack_padded_sequence(x, lengths, enforce_sorted=False)
-    output, final = module(packed, tuple(states) if kind == "LSTM" else states[0])
-    assert isinstance(output, rnn_utils.PackedSequence)
-    padded, got_lengths = rnn_utils.pad_packed_sequence(output)
-    assert got_lengths.tolist() == lengths
-    finals = list(final) if kind == "LSTM" else [final]
-    loss = (padded * lucid.tensor(stored[f"{name}/w_out"])).sum()
-    for i, f in enumerate(finals):
-        loss = loss + (f * lucid.tensor(stored[f"{name}/w_final{i}"])).sum()
-    loss.backward()
-    tol = dict(rtol=1e-4, atol=1e-5)
-    np.testing.assert_allclose(padded.numpy(), stored[f"{name}/output"], **tol)
-    for i, f in enumerate(finals):
-        np.testing.assert_allclose(f.numpy(), stored[f"{name}/final{i}"], **tol)
-    np.testing.assert_allclose(x.grad.numpy(), stored[f"{name}/grad/input"], **tol)
-    for i, s in enumerate(states):
-        np.testing.assert_allclose(s.grad.numpy(), stored[f"{name}/grad/state{i}"], **tol)
-    for key, p in module.named_parameters():
-        np.testing.assert_allclose(p.grad.numpy(), stored[f"{name}/grad/{key}"], err_msg=key, **tol)
+    _assert_matches_fixture(stored, name, *_run_lucid(stored, name, kind, kwargs, lengths))
 
 
 def test_packing_lays_out_steps_time_major_by_decreasing_length():
