@@ -25,6 +25,7 @@ NAMESPACES = [
     ("lucid.nn.functional", "Stateless layer functions (usually imported as F)"),
     ("lucid.nn.init", "Parameter initialisation"),
     ("lucid.nn.utils", "Model utilities: summary, materialize"),
+    ("lucid.nn.utils.rnn", "Padding and packing variable-length sequences for recurrent layers"),
     ("lucid.nn.parallel", "Data-parallel wrappers"),
     ("lucid.optim", "Optimizers"),
     ("lucid.utils.data", "Datasets and data loaders"),

@@ -9,6 +9,7 @@ import pytest
 import lucid
 import lucid.nn as nn
 from lucid.autograd import gradcheck
+from lucid.nn.utils import rnn as rnn_utils
 
 FIXTURES = pathlib.Path(__file__).parents[1] / "fixtures" / "rnn.npz"
 
@@ -19,12 +20,13 @@ def stored():
         return dict(data)
 
 
-def _configs():
+def _configs(key):
     with np.load(FIXTURES, allow_pickle=False) as data:
-        return json.loads(str(data["configs"]))
+        return json.loads(str(data[key]))
 
 
-CONFIGS = {c[0]: c for c in _configs()}
+CONFIGS = {c[0]: c for c in _configs("configs")}
+PACKED_CONFIGS = {c[0]: c for c in _configs("packed_configs")}
 
 
 def _outputs(kind, result):
@@ -35,8 +37,8 @@ def _outputs(kind, result):
     return output, list(final) if kind == "LSTM" else [final]
 
 
-def _run_lucid(stored, name):
-    _, kind, kwargs, _, _ = CONFIGS[name]
+def _run_lucid(stored, name, kind, kwargs, lengths=None):
+    """Run the stored configuration ``name`` in lucid (packed when ``lengths`` is given) and backpropagate."""
     module = getattr(nn, kind)(**kwargs)
     state = {k[len(f"{name}/state/"):]: v for k, v in stored.items() if k.startswith(f"{name}/state/")}
     module.load_state_dict(state, strict=True)
@@ -44,7 +46,14 @@ def _run_lucid(stored, name):
     states = [lucid.tensor(stored[f"{name}/state{i}"], requires_grad=True) for i in range(2)
               if f"{name}/state{i}" in stored]
     hx = None if not states else (tuple(states) if len(states) == 2 else states[0])
-    output, finals = _outputs(kind, module(x, hx))
+    if lengths is None:
+        output, finals = _outputs(kind, module(x, hx))
+    else:
+        packed_output, final = module(rnn_utils.pack_padded_sequence(x, lengths, enforce_sorted=False), hx)
+        assert isinstance(packed_output, rnn_utils.PackedSequence)
+        output, got_lengths = rnn_utils.pad_packed_sequence(packed_output)
+        assert got_lengths.tolist() == lengths
+        finals = _outputs(kind, (output, final))[1]
     loss = 0
     if output is not None:
         loss = (output * lucid.tensor(stored[f"{name}/w_out"])).sum()
@@ -54,9 +63,7 @@ def _run_lucid(stored, name):
     return module, x, states, output, finals
 
 
-@pytest.mark.parametrize("name", sorted(CONFIGS))
-def test_outputs_states_and_every_gradient_match_pytorch_fixtures(stored, name):
-    module, x, states, output, finals = _run_lucid(stored, name)
+def _assert_matches_fixture(stored, name, module, x, states, output, finals):
     tol = dict(rtol=1e-4, atol=1e-5)
     if output is not None:
         np.testing.assert_allclose(output.numpy(), stored[f"{name}/output"], **tol)
@@ -70,10 +77,69 @@ def test_outputs_states_and_every_gradient_match_pytorch_fixtures(stored, name):
 
 
 @pytest.mark.parametrize("name", sorted(CONFIGS))
+def test_outputs_states_and_every_gradient_match_pytorch_fixtures(stored, name):
+    _, kind, kwargs, _, _ = CONFIGS[name]
+    _assert_matches_fixture(stored, name, *_run_lucid(stored, name, kind, kwargs))
+
+
+@pytest.mark.parametrize("name", sorted(CONFIGS))
 def test_parameter_names_and_order_are_pytorchs(stored, name):
     _, kind, kwargs, _, _ = CONFIGS[name]
     expected = [k[len(f"{name}/state/"):] for k in stored if k.startswith(f"{name}/state/")]
     assert list(getattr(nn, kind)(**kwargs).state_dict()) == expected
+
+
+@pytest.mark.parametrize("name", sorted(PACKED_CONFIGS))
+def test_packed_input_matches_pytorch_fixtures_with_unsorted_lengths(stored, name):
+    _, kind, kwargs, _, lengths = PACKED_CONFIGS[name]
+    _assert_matches_fixture(stored, name, *_run_lucid(stored, name, kind, kwargs, lengths))
+
+
+def test_packing_lays_out_steps_time_major_by_decreasing_length():
+    x = lucid.arange(12).reshape(4, 3, 1)  # x[t, b] = 3·t + b
+    packed = rnn_utils.pack_padded_sequence(x, [2, 4, 1], enforce_sorted=False)
+    assert packed.batch_sizes.tolist() == [3, 2, 1, 1]
+    assert packed.sorted_indices.tolist() == [1, 0, 2] and packed.unsorted_indices.tolist() == [1, 0, 2]
+    assert packed.data.reshape(-1).tolist() == [1, 0, 2, 4, 3, 7, 10]
+    padded, lengths = rnn_utils.pad_packed_sequence(packed, batch_first=True, padding_value=-1, total_length=5)
+    assert lengths.tolist() == [2, 4, 1]
+    assert padded[:, :, 0].tolist() == [[0, 3, -1, -1, -1], [1, 4, 7, 10, -1], [2, -1, -1, -1, -1]]
+
+
+def test_pack_sequence_round_trips_through_unpack_sequence():
+    seqs = [lucid.randn(n, 2) for n in (3, 1, 4)]
+    back = rnn_utils.unpack_sequence(rnn_utils.pack_sequence(seqs, enforce_sorted=False))
+    for a, b in zip(seqs, back):
+        np.testing.assert_array_equal(a.numpy(), b.numpy())
+
+
+def test_pad_sequence_pads_right_or_left():
+    a, b = lucid.ones(2, 1), lucid.ones(1, 1) * 2
+    assert rnn_utils.pad_sequence([a, b], batch_first=True)[:, :, 0].tolist() == [[1, 1], [2, 0]]
+    assert rnn_utils.pad_sequence([a, b], batch_first=True, padding_side="left")[:, :, 0].tolist() == [[1, 1], [0, 2]]
+    assert rnn_utils.pad_sequence([a, b]).shape == (2, 2, 1)
+
+
+def test_live_packing_utilities_and_packed_layers_match_pytorch():
+    torch = pytest.importorskip("torch")
+    from torch.nn.utils import rnn as torch_rnn
+
+    rng = np.random.default_rng(3)
+    x, lengths = rng.standard_normal((5, 4, 2)), [3, 5, 3, 1]  # a tie: the sort must be stable as torch's
+    tp = torch_rnn.pack_padded_sequence(torch.tensor(x), lengths, enforce_sorted=False)
+    lp = rnn_utils.pack_padded_sequence(lucid.tensor(x), lengths, enforce_sorted=False)
+    assert lp.batch_sizes.tolist() == tp.batch_sizes.tolist()
+    assert lp.sorted_indices.tolist() == tp.sorted_indices.tolist()
+    np.testing.assert_array_equal(lp.data.numpy(), tp.data.numpy())
+    theirs, ours = torch.nn.GRU(2, 3, bidirectional=True).double(), nn.GRU(2, 3, bidirectional=True).double()
+    ours.load_state_dict(theirs.state_dict())
+    (to, th), (lo, lh) = theirs(tp), ours(lp)
+    np.testing.assert_allclose(lo.data.numpy(), to.data.detach().numpy(), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(lh.numpy(), th.detach().numpy(), rtol=1e-10, atol=1e-12)
+    seqs = [rng.standard_normal((n, 2)) for n in (2, 4, 1)]
+    np.testing.assert_array_equal(
+        rnn_utils.pad_sequence([lucid.tensor(s) for s in seqs], padding_value=-2).numpy(),
+        torch_rnn.pad_sequence([torch.tensor(s) for s in seqs], padding_value=-2).numpy())
 
 
 def test_weights_start_uniform_within_one_over_root_hidden_size():
@@ -135,16 +201,6 @@ def test_dropout_between_layers_acts_only_in_training():
     np.testing.assert_allclose(gru(x)[0].numpy(), a, rtol=1e-6)
 
 
-def test_dropout_keeps_the_expected_value():
-    lucid.manual_seed(5)
-    from lucid.nn.modules.rnn import _dropout
-
-    x = lucid.ones(200, 100)
-    y = _dropout(x, 0.25).numpy()
-    assert set(np.unique(y)) <= {0.0, np.float32(1 / 0.75)}
-    assert abs(y.mean() - 1) < 0.02
-
-
 BAD_INPUT = [
     ("lstm_rank_4", lambda: nn.LSTM(3, 4)(lucid.zeros(2, 2, 2, 3)), ValueError, r"2-D .* or 3-D .* got 4-D"),
     ("lstm_rank_1", lambda: nn.LSTM(3, 4)(lucid.zeros(3)), ValueError, r"got 1-D"),
@@ -167,6 +223,16 @@ BAD_INPUT = [
     ("proj_too_big", lambda: nn.LSTM(3, 4, proj_size=4), ValueError, r"proj_size must be smaller"),
     ("proj_on_gru", lambda: nn.RNNBase("GRU", 3, 4, proj_size=2), ValueError, r"only supported by LSTM"),
     ("nonlinearity", lambda: nn.RNN(3, 4, nonlinearity="gelu"), ValueError, r"'tanh' or 'relu'"),
+    ("pack_unsorted", lambda: rnn_utils.pack_padded_sequence(lucid.zeros(3, 2, 1), [1, 3]), RuntimeError,
+     r"decreasing order when enforce_sorted=True, got \[1, 3\]"),
+    ("pack_length_count", lambda: rnn_utils.pack_padded_sequence(lucid.zeros(3, 2, 1), [3]), ValueError,
+     r"expected 2 lengths"),
+    ("pack_length_range", lambda: rnn_utils.pack_padded_sequence(lucid.zeros(3, 2, 1), [4, 0]), ValueError,
+     r"in \[1, 3\], got \[4, 0\]"),
+    ("pad_shapes", lambda: rnn_utils.pad_sequence([lucid.zeros(2, 3), lucid.zeros(2, 4)]), ValueError,
+     r"sequence 1 has shape \(2, 4\)"),
+    ("unpack_total_length", lambda: rnn_utils.pad_packed_sequence(
+        rnn_utils.pack_padded_sequence(lucid.zeros(3, 1, 1), [3]), total_length=2), ValueError, r"total_length=2"),
 ]
 
 

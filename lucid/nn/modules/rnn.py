@@ -10,11 +10,12 @@ import math
 from ...creation import zeros
 from ...functions import cat, stack
 from ...dtypes import from_numpy_dtype
-from ...random import generator
-from ...tensor import Tensor
+from ...tensor import Tensor, where
+from .. import functional as F
 from .. import init
 from .._checks import parameter_options, positive_int
 from ..module import Module
+from ..utils.rnn import PackedSequence, _pack_time_major, _padded
 
 # name -> (gates per hidden unit, has a cell state)
 _MODES = {"LSTM": (4, True), "GRU": (3, False), "RNN_TANH": (1, False), "RNN_RELU": (1, False)}
@@ -64,12 +65,6 @@ def _input_projection(x, w_ih, b_ih):
     return out if b_ih is None else out + b_ih
 
 
-def _dropout(x, p):
-    """Inverted dropout with lucid's generator (the mask is a constant of the graph)."""
-    keep = (generator().random(x.shape) >= p).astype(x._array.dtype) / (1 - p)
-    return x * Tensor._from_array(keep, x.device)
-
-
 def _check_input_tensor(name, x, input_size, dtype):
     if not isinstance(x, Tensor):
         raise TypeError(f"{name}: input must be a Tensor, got {type(x).__name__}")
@@ -99,6 +94,8 @@ class RNNBase(Module):
     Parameters are registered in PyTorch's order and names: for layer ``k`` and each
     direction, ``weight_ih_l{k}``, ``weight_hh_l{k}``, ``bias_ih_l{k}``, ``bias_hh_l{k}``
     (``weight_hr_l{k}`` with ``proj_size``), the reverse direction with a ``_reverse`` suffix.
+    The input may also be a ``lucid.nn.utils.rnn.PackedSequence``; the output is then packed
+    the same way and each final state is the one after that sequence's last step.
     """
 
     def __init__(self, mode, input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0,
@@ -174,7 +171,7 @@ class RNNBase(Module):
         lead = (self.num_layers * self._directions,)
         return lead + ((batch,) if batch is not None else ()) + (size,)
 
-    def _prepare(self, x, hx):
+    def _prepare(self, x, hx, time_major=False):
         """Check ``x`` and ``hx``; return time-major batched input, the initial states and the unbatched flag."""
         name = type(self).__name__
         dtype = self.weight_ih_l0._array.dtype
@@ -182,7 +179,7 @@ class RNNBase(Module):
         batched = x.ndim == 3
         if not batched:
             x = x.unsqueeze(1)
-        elif self.batch_first:
+        elif self.batch_first and not time_major:
             x = x.transpose(0, 1)
         if x.shape[0] == 0:
             raise ValueError(f"{name}: expected a sequence length larger than 0, got input of shape {x.shape}")
@@ -204,44 +201,58 @@ class RNNBase(Module):
                 states = tuple(s.unsqueeze(1) for s in states)
         return x, states, batched
 
-    def _run_direction(self, x, layer, direction, states):
-        """Run one direction of one layer over the time-major ``x``; return its outputs and final states."""
+    def _run_direction(self, x, layer, direction, states, masks):
+        """Run one direction of one layer over the time-major ``x``; return its outputs and final states.
+
+        ``masks[t]`` (packed input only) marks the sequences still running at step ``t``: the
+        others keep their state, so each sequence's final state is the one after its last step.
+        """
         w_ih, w_hh, b_ih, b_hh, w_hr = self._weights(layer, direction)
         gates_x = _input_projection(x, w_ih, b_ih)
         steps = range(x.shape[0] - 1, -1, -1) if direction else range(x.shape[0])
         outputs = [None] * x.shape[0]
-        if self.mode == "LSTM":
-            h, c = states
-            for t in steps:
-                h, c = _lstm_step(gates_x[t], h, c, w_hh, b_hh, w_hr)
-                outputs[t] = h
-            return outputs, (h, c)
-        (h,) = states
+        nonlinearity = "tanh" if self.mode == "RNN_TANH" else "relu"
         for t in steps:
-            if self.mode == "GRU":
-                h = _gru_step(gates_x[t], h, w_hh, b_hh)
+            if self.mode == "LSTM":
+                new = _lstm_step(gates_x[t], *states, w_hh, b_hh, w_hr)
+            elif self.mode == "GRU":
+                new = (_gru_step(gates_x[t], *states, w_hh, b_hh),)
             else:
-                h = _rnn_step(gates_x[t], h, w_hh, b_hh, "tanh" if self.mode == "RNN_TANH" else "relu")
-            outputs[t] = h
-        return outputs, (h,)
+                new = (_rnn_step(gates_x[t], *states, w_hh, b_hh, nonlinearity),)
+            states = new if masks is None else tuple(where(masks[t], n, s) for n, s in zip(new, states))
+            outputs[t] = states[0]
+        return outputs, states
 
     def _forward(self, x, hx):
-        x, states, batched = self._prepare(x, hx)
+        packed = x if isinstance(x, PackedSequence) else None
+        masks = None
+        if packed is not None:
+            x, lengths = _padded(packed)
+            masks = [Tensor(lengths[:, None] > t) for t in range(x.shape[0])]
+            if hx is not None and packed.sorted_indices is not None:
+                order = packed.sorted_indices._array
+                hx = tuple(s[:, order] for s in hx) if isinstance(hx, (tuple, list)) else hx[:, order]
+        x, states, batched = self._prepare(x, hx, time_major=packed is not None)
         finals = [[] for _ in states]
         layer_input = x
         for layer in range(self.num_layers):
             per_direction = []
             for direction in range(self._directions):
                 index = layer * self._directions + direction
-                outputs, last = self._run_direction(layer_input, layer, direction, tuple(s[index] for s in states))
+                outputs, last = self._run_direction(layer_input, layer, direction, tuple(s[index] for s in states),
+                                                    masks)
                 per_direction.append(stack(outputs, 0))
                 for store, value in zip(finals, last):
                     store.append(value)
             layer_input = per_direction[0] if len(per_direction) == 1 else cat(per_direction, -1)
             if self.dropout and self.training and layer < self.num_layers - 1:
-                layer_input = _dropout(layer_input, self.dropout)
+                layer_input = F.dropout(layer_input, self.dropout)
         out = layer_input
         finals = tuple(stack(f, 0) for f in finals)
+        if packed is not None:
+            if packed.unsorted_indices is not None:
+                finals = tuple(f[:, packed.unsorted_indices._array] for f in finals)
+            return _pack_time_major(out, packed), finals
         if not batched:
             out = out.squeeze(1)
             finals = tuple(f.squeeze(1) for f in finals)
@@ -359,8 +370,8 @@ class GRU(RNNBase):
 
     Notes
     -----
-    r, z = σ(x_t·W_irᵀ + b_ir + h·W_hrᵀ + b_hr) (likewise z); n = tanh(x_t·W_inᵀ + b_in + r·(h·W_hnᵀ + b_hn));
-    h_t = (1 - z)·n + z·h_{t-1}.
+    r = σ(x_t·W_irᵀ + b_ir + h·W_hrᵀ + b_hr), z likewise;
+    n = tanh(x_t·W_inᵀ + b_in + r·(h·W_hnᵀ + b_hn)); h_t = (1 - z)·n + z·h_{t-1}.
     """
 
     def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0,

@@ -1,6 +1,6 @@
 """Model utilities: weight and spectral normalization, parametrizations, gradient clipping, shape-only runs."""
 
-from . import parametrizations, parametrize  # submodules, as in torch.nn.utils (not in __all__: not objects)
+from . import parametrizations, parametrize, rnn  # submodules, as in torch.nn.utils (not in __all__: not objects)
 from .clip_grad import clip_grad_norm_, clip_grad_value_
 from .convert_parameters import parameters_to_vector, vector_to_parameters
 from ._shape_only import ModelSummary, SummaryRow, materialize, summary
