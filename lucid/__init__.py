@@ -1,7 +1,7 @@
 """lucid: a small deep-learning framework with PyTorch's API on NumPy."""
 
 from . import autograd
-from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from .backend import Device, to_device as device
 from .creation import (arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like, linspace, logspace,
                        normal, ones, ones_like, rand, rand_like, randint, randn, randn_like, randperm, tensor, zeros,
@@ -22,6 +22,6 @@ from . import nn  # noqa: E402  (nn builds on everything above)
 from . import optim  # noqa: E402  (optim builds on nn)
 from . import jit  # noqa: E402  (pass-throughs; ScriptModule is a Module)
 from .serialization import load, save  # noqa: E402
-from . import distributed, utils  # noqa: E402  (mpi4py is imported only by init_process_group)
+from . import cuda, distributed, utils  # noqa: E402  (mpi4py is imported only by init_process_group)
 
 __version__ = "0.1.0"

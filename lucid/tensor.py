@@ -301,6 +301,10 @@ class Tensor:
         """This tensor on the cpu."""
         return self.to("cpu")
 
+    def cuda(self, device=None):
+        """This tensor on a CUDA device: raises, since lucid has no GPU backend yet."""
+        return self.to("cuda" if device is None else device)
+
     def float(self):
         """A copy as float32."""
         return self.to(dtype="float32")

@@ -3,7 +3,7 @@
 from .engine import run_backward
 from .function import Context, Function
 from .gradcheck import gradcheck
-from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .grad_mode import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, allow_unused=False):
@@ -33,5 +33,5 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     return tuple(grads)
 
 
-__all__ = ["Context", "Function", "enable_grad", "grad", "gradcheck", "is_grad_enabled", "no_grad",
+__all__ = ["Context", "Function", "enable_grad", "grad", "inference_mode", "gradcheck", "is_grad_enabled", "no_grad",
            "set_grad_enabled"]

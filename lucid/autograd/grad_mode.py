@@ -45,3 +45,24 @@ class enable_grad(_GradMode):
     """Context manager and decorator: turn recording back on inside ``no_grad``."""
 
     mode = True
+
+
+class inference_mode(_GradMode):
+    """``torch.inference_mode``: here the same as ``no_grad`` (lucid has no separate inference tensors).
+
+    Parameters
+    ----------
+    mode : bool, optional
+        ``inference_mode(False)`` leaves recording as it is, as in PyTorch.
+    """
+
+    def __init__(self, mode=True):
+        self.mode = not mode and is_grad_enabled()
+
+    def __call__(self, func):
+        @functools.wraps(func)
+        def wrapper(*args, **kwargs):
+            with inference_mode(not self.mode):
+                return func(*args, **kwargs)
+
+        return wrapper

@@ -287,6 +287,10 @@ class Module:
         """Move parameters and buffers to the cpu; returns self."""
         return self.to("cpu")
 
+    def cuda(self, device=None):
+        """Move to a CUDA device: raises, since lucid has no GPU backend yet."""
+        return self.to("cuda" if device is None else device)
+
     # ------------------------------------------------------------------- state
     def state_dict(self, destination=None, prefix="", keep_vars=False):
         """An ordered mapping from dotted names to parameters and persistent buffers."""
