@@ -9,6 +9,20 @@ from .._checks import parameter_options, positive_int
 from ..module import Module
 
 
+def _register_affine(module, shape, weight, bias, dtype, device):
+    """Register ``weight`` (ones) and ``bias`` (zeros) of ``shape``, or None slots for those not learned."""
+    module.register_parameter("weight", module._new_parameter(shape, dtype, device) if weight else None)
+    module.register_parameter("bias", module._new_parameter(shape, dtype, device) if weight and bias else None)
+    _reset_affine(module)
+
+
+def _reset_affine(module):
+    if module.weight is not None:
+        module.weight.data.fill_(1)
+    if module.bias is not None:
+        module.bias.data.zero_()
+
+
 class _BatchNorm(Module):
     """Shared by BatchNorm1d/2d; ``input_dims`` are the ranks the subclass accepts."""
 
@@ -23,12 +37,7 @@ class _BatchNorm(Module):
         self.affine = bool(affine)
         self.track_running_stats = bool(track_running_stats)
         device = parameter_options(True, dtype, device)
-        if self.affine:
-            self.weight = self._new_parameter((num_features,), dtype, device)
-            self.bias = self._new_parameter((num_features,), dtype, device)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        _register_affine(self, (num_features,), self.affine, True, dtype, device)
         if self.track_running_stats:
             self.register_buffer("running_mean", zeros(num_features, dtype=dtype, device=device))
             self.register_buffer("running_var", ones(num_features, dtype=dtype, device=device))
@@ -48,9 +57,7 @@ class _BatchNorm(Module):
     def reset_parameters(self):
         """Running statistics to (0, 1, 0); weight ones, bias zeros."""
         self.reset_running_stats()
-        if self.affine:
-            self.weight.data.fill_(1)
-            self.bias.data.zero_()
+        _reset_affine(self)
 
     def _check_input(self, x):
         name = type(self).__name__
@@ -157,22 +164,10 @@ class LayerNorm(Module):
         self.eps = F._number("LayerNorm", "eps", eps)
         self.elementwise_affine = bool(elementwise_affine)
         device = parameter_options(bool(bias), dtype, device)
-        if self.elementwise_affine:
-            self.weight = self._new_parameter(self.normalized_shape, dtype, device)
-            if bias:
-                self.bias = self._new_parameter(self.normalized_shape, dtype, device)
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
-        self.reset_parameters()
+        _register_affine(self, self.normalized_shape, self.elementwise_affine, bias, dtype, device)
 
     def reset_parameters(self):
-        if self.weight is not None:
-            self.weight.data.fill_(1)
-        if self.bias is not None:
-            self.bias.data.zero_()
+        _reset_affine(self)
 
     def forward(self, x):
         return F.layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)
@@ -209,18 +204,10 @@ class GroupNorm(Module):
         self.eps = F._number("GroupNorm", "eps", eps)
         self.affine = bool(affine)
         device = parameter_options(True, dtype, device)
-        if self.affine:
-            self.weight = self._new_parameter((num_channels,), dtype, device)
-            self.bias = self._new_parameter((num_channels,), dtype, device)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
-        self.reset_parameters()
+        _register_affine(self, (num_channels,), self.affine, True, dtype, device)
 
     def reset_parameters(self):
-        if self.affine:
-            self.weight.data.fill_(1)
-            self.bias.data.zero_()
+        _reset_affine(self)
 
     def forward(self, x):
         if isinstance(x, Tensor) and x.ndim >= 2 and x.shape[1] != self.num_channels:
