@@ -751,7 +751,7 @@ def _pool_padding(size, k, s, p, d, out):
 
 
 def _avg_pool(name, n, input, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override):
-    """Window sums as a convolution with a ones kernel over (batch·channels, 1, *spatial), then the divisor."""
+    """Window sums as a convolution with a ones kernel over ``(batch·channels, 1, *spatial)``, then the divisor."""
     import numpy as np
 
     from ..creation import ones
@@ -1104,7 +1104,7 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
 
 # --------------------------------------------------------------------------------------- more losses
 def _class_targets(name, input, target):
-    """Checked integer class targets for (N, C, *) or (C,) input: (log-probs as (M, C), targets (M,), shape)."""
+    """Checked integer class targets for ``(N, C, *)`` or ``(C,)`` input: log-probs as (M, C), targets (M,), shape."""
     import numpy as np
 
     t = np.asarray(target._array if isinstance(target, Tensor) else target)
