@@ -1293,3 +1293,89 @@ def huber_loss(input, target, reduction="mean", delta=1.0):
     d = _loss_difference("huber_loss", input, target, reduction).abs()
     small = (d.detach() < delta).to(dtype=d.dtype)
     return _reduce(small * (0.5 * d * d) + (1 - small) * (delta * (d - 0.5 * delta)), reduction)
+
+
+def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=None, use_input_stats=True,
+                  momentum=0.1, eps=1e-05):
+    """Normalize each channel of each sample over its spatial dims.
+
+    Parameters
+    ----------
+    input : Tensor, shape (N, C, *)
+    running_mean, running_var : Tensor of shape (C,), optional
+        Updated in place from the batch average of the per-sample statistics when
+        ``use_input_stats``; used instead of them otherwise.
+    weight, bias : Tensor of shape (C,), optional
+    use_input_stats : bool
+    momentum, eps : float
+    """
+    from ..autograd.grad_mode import no_grad
+
+    name = "instance_norm"
+    x = _float_input(name, input)
+    if x.ndim < 3:
+        raise ValueError(f"{name}: input must have at least 3 dims (N, C, *), got shape {x.shape}")
+    channels = x.shape[1]
+    for argument, value in (("running_mean", running_mean), ("running_var", running_var), ("weight", weight),
+                            ("bias", bias)):
+        _check_vector(name, argument, value, channels)
+    if use_input_stats:
+        axes = tuple(range(2, x.ndim))
+        count = x.numel() // max(x.shape[0] * channels, 1)
+        if count <= 1:
+            raise ValueError(f"{name}: expected more than 1 spatial element when training, got input shape {x.shape}")
+        out, mean, var = _normalize(x, axes, eps)
+        with no_grad():
+            if running_mean is not None:
+                batch_mean = mean.detach().reshape(x.shape[0], channels).mean(0)
+                running_mean.mul_(1 - momentum).add_(batch_mean.to(dtype=running_mean.dtype), alpha=momentum)
+            if running_var is not None:
+                batch_var = var.detach().reshape(x.shape[0], channels).mean(0) * (count / (count - 1))
+                running_var.mul_(1 - momentum).add_(batch_var.to(dtype=running_var.dtype), alpha=momentum)
+    else:
+        if running_mean is None or running_var is None:
+            raise ValueError(f"{name}: running_mean and running_var are needed when use_input_stats is False")
+        shape = _channel_shape(x)
+        out = (x - running_mean.to(dtype=x.dtype).reshape(shape)) * \
+            (running_var.to(dtype=x.dtype).reshape(shape) + eps) ** -0.5
+    if weight is not None:
+        out = out * weight.reshape(_channel_shape(x))
+    return out if bias is None else out + bias.reshape(_channel_shape(x))
+
+
+def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
+    """``input`` divided by its ``p``-norm along ``dim``, the norm floored at ``eps``.
+
+    Notes
+    -----
+    The floor is applied to the sum of powers (``eps ** p``), which gives the same values as
+    flooring the norm and keeps the gradient of an all-zero slice zero instead of NaN.
+    """
+    x = _float_input("normalize", input)
+    if out is not None:
+        raise ValueError("normalize: out= is not supported")
+    powers = x * x if p == 2 else x.abs() ** p
+    norm = powers.sum(dim, keepdim=True).clamp(min=eps ** p) ** (1 / p)
+    return x / norm
+
+
+def one_hot(tensor, num_classes=-1):
+    """Integer class indices as one-hot int64 vectors along a new last dim (``num_classes=-1``: max + 1)."""
+    import numpy as np
+
+    index = np.asarray(tensor._array if isinstance(tensor, Tensor) else tensor)
+    if index.dtype.kind not in "iu":
+        raise TypeError(f"one_hot: class values must be integers, got dtype {index.dtype}")
+    if index.size and index.min() < 0:
+        raise ValueError(f"one_hot: class values must be non-negative, got {int(index.min())}")
+    classes = int(index.max()) + 1 if num_classes == -1 else num_classes
+    if index.size and index.max() >= classes:
+        raise ValueError(f"one_hot: class value {int(index.max())} is not below num_classes={classes}")
+    out = (index[..., None] == np.arange(classes)).astype(np.int64)
+    return Tensor._from_array(out, tensor.device if isinstance(tensor, Tensor) else _default_device())
+
+
+def _default_device():
+    from ..backend import to_device
+
+    return to_device(None)

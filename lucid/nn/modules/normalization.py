@@ -1,4 +1,4 @@
-"""Normalization layers: BatchNorm1d/2d (running statistics as PyTorch keeps them), LayerNorm, GroupNorm."""
+"""Normalization layers: BatchNorm and InstanceNorm (running statistics as PyTorch keeps them), LayerNorm, GroupNorm."""
 
 import numbers
 
@@ -217,3 +217,68 @@ class GroupNorm(Module):
 
     def extra_repr(self):
         return f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}"
+
+
+class _InstanceNorm(_BatchNorm):
+    """Shared by InstanceNorm1d/2d: BatchNorm's parameters and buffers, statistics per sample."""
+
+    def __init__(self, num_features, eps=1e-05, momentum=0.1, affine=False, track_running_stats=False, device=None,
+                 dtype=None):
+        super().__init__(num_features, eps, momentum, affine, track_running_stats, device, dtype)
+
+    def forward(self, x):
+        name = type(self).__name__
+        if not isinstance(x, Tensor):
+            raise TypeError(f"{name}: input must be a Tensor, got {type(x).__name__}")
+        if x.ndim not in self.input_dims:
+            ranks = " or ".join(f"{d}-D" for d in self.input_dims)
+            raise ValueError(f"{name}: expected {ranks} input, got {x.ndim}-D input of shape {x.shape}")
+        batched = x.ndim == self.input_dims[-1]
+        x = x if batched else x.unsqueeze(0)
+        if (self.affine or self.track_running_stats) and x.shape[1] != self.num_features:
+            raise ValueError(f"{name}: expected input with num_features={self.num_features} channels, "
+                             f"got {x.shape[1]} channels in shape {x.shape}")
+        out = F.instance_norm(x, self.running_mean, self.running_var, self.weight, self.bias,
+                              self.training or not self.track_running_stats,
+                              0.0 if self.momentum is None else self.momentum, self.eps)
+        return out if batched else out.squeeze(0)
+
+
+class InstanceNorm1d(_InstanceNorm):
+    """Normalize each channel of each sample over its length.
+
+    Parameters
+    ----------
+    num_features : int
+    eps : float, optional
+        Default 1e-5.
+    momentum : float, optional
+        For the running statistics (default 0.1).
+    affine : bool, optional
+        Learn a per-channel ``weight`` and ``bias`` (default False).
+    track_running_stats : bool, optional
+        Keep running statistics and use them in eval mode (default False).
+
+    Shape
+    -----
+    Input ``(N, C, L)`` or ``(C, L)``; output the same shape.
+    """
+
+    input_dims = (2, 3)
+
+
+class InstanceNorm2d(_InstanceNorm):
+    """Normalize each channel of each sample over (H, W); arguments as InstanceNorm1d.
+
+    Parameters
+    ----------
+    num_features : int
+    eps, momentum : float, optional
+    affine, track_running_stats : bool, optional
+
+    Shape
+    -----
+    Input ``(N, C, H, W)`` or ``(C, H, W)``; output the same shape.
+    """
+
+    input_dims = (3, 4)
