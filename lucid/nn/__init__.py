@@ -19,3 +19,5 @@ from .modules import AdaptiveAvgPool1d, AdaptiveAvgPool2d, AvgPool1d, AvgPool2d,
 from .modules import Dropout, Dropout1d, Dropout2d, Embedding, Flatten, Unflatten
 from .modules import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, NLLLoss, SmoothL1Loss
 from .modules import GRU, GRUCell, LSTM, LSTMCell, RNN, RNNBase, RNNCell, RNNCellBase
+from .modules import (CELU, SELU, CircularPad2d, CircularPad3d, ConstantPad3d, ReflectionPad3d, ReplicationPad3d,
+                      Softmin, ZeroPad3d)

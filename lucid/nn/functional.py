@@ -462,6 +462,25 @@ def elu(input, alpha=1.0, inplace=False):
     return activation_ops.ELU.apply(x, alpha=_number("elu", "alpha", alpha))
 
 
+def selu(input, inplace=False):
+    """scale·elu(x, alpha) with the self-normalizing constants alpha ≈ 1.6733 and scale ≈ 1.0507."""
+    x = _float_input("selu", input)
+    return activation_ops.ELU.apply(x, alpha=_SELU_ALPHA) * _SELU_SCALE
+
+
+_SELU_ALPHA = 1.6732632423543772848170429916717
+_SELU_SCALE = 1.0507009873554804934193349852946
+
+
+def celu(input, alpha=1.0, inplace=False):
+    """max(0, x) + min(0, alpha·(exp(x/alpha) - 1)), that is alpha·elu(x/alpha)."""
+    x = _float_input("celu", input)
+    alpha = _number("celu", "alpha", alpha)
+    if alpha == 0:
+        raise ValueError("celu: alpha must not be 0")
+    return activation_ops.ELU.apply(x / alpha, alpha=1.0) * alpha
+
+
 def silu(input, inplace=False):
     """x·sigmoid(x) (also called swish); ``inplace`` is accepted, a new tensor is returned."""
     x = _float_input("silu", input)
@@ -568,6 +587,11 @@ def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
     return activation_ops.LogSoftmax.apply(x, axis=_softmax_dim("log_softmax", x, dim))
 
 
+def softmin(input, dim=None, _stacklevel=3, dtype=None):
+    """softmax(-x) along ``dim``."""
+    return softmax(-_float_input("softmin", input), dim, dtype=dtype)
+
+
 def glu(input, dim=-1):
     """First half of ``input`` along ``dim`` times the sigmoid of the second half."""
     x = _float_input("glu", input)
@@ -648,11 +672,14 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
         shape = _channel_shape(x)
         out = (x - running_mean.to(dtype=x.dtype).reshape(shape)) * \
             (running_var.to(dtype=x.dtype).reshape(shape) + eps) ** -0.5
+    return _channel_affine(out, weight, bias)
+
+
+def _channel_affine(out, weight, bias):
+    """``out·weight + bias`` with per-channel (dim 1) vectors, either of them optional."""
     if weight is not None:
-        out = out * weight.reshape(_channel_shape(x))
-    if bias is not None:
-        out = out + bias.reshape(_channel_shape(x))
-    return out
+        out = out * weight.reshape(_channel_shape(out))
+    return out if bias is None else out + bias.reshape(_channel_shape(out))
 
 
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-05):
@@ -704,10 +731,7 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-05):
     _check_vector(name, "bias", bias, channels)
     grouped = x.reshape(n, num_groups, -1)
     out, _, _ = _normalize(grouped, (2,), eps)
-    out = out.reshape(x.shape)
-    if weight is not None:
-        out = out * weight.reshape(_channel_shape(x))
-    return out if bias is None else out + bias.reshape(_channel_shape(x))
+    return _channel_affine(out.reshape(x.shape), weight, bias)
 
 
 # --------------------------------------------------------------------------------------------- pooling
@@ -1308,39 +1332,31 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
     weight, bias : Tensor of shape (C,), optional
     use_input_stats : bool
     momentum, eps : float
+
+    Notes
+    -----
+    As PyTorch computes it: a batch norm of the input seen as one sample of N·C channels,
+    with the running statistics repeated N times and averaged back afterwards.
     """
-    from ..autograd.grad_mode import no_grad
+    import numpy as np
 
     name = "instance_norm"
     x = _float_input(name, input)
     if x.ndim < 3:
         raise ValueError(f"{name}: input must have at least 3 dims (N, C, *), got shape {x.shape}")
-    channels = x.shape[1]
+    n, channels = x.shape[:2]
     for argument, value in (("running_mean", running_mean), ("running_var", running_var), ("weight", weight),
                             ("bias", bias)):
         _check_vector(name, argument, value, channels)
+    repeated = [None if r is None else Tensor._from_array(np.tile(r._array, n), r.device)
+                for r in (running_mean, running_var)]
+    out = batch_norm(x.reshape(1, n * channels, *x.shape[2:]), *repeated, training=use_input_stats,
+                     momentum=momentum, eps=eps).reshape(x.shape)
     if use_input_stats:
-        axes = tuple(range(2, x.ndim))
-        count = x.numel() // max(x.shape[0] * channels, 1)
-        if count <= 1:
-            raise ValueError(f"{name}: expected more than 1 spatial element when training, got input shape {x.shape}")
-        out, mean, var = _normalize(x, axes, eps)
-        with no_grad():
-            if running_mean is not None:
-                batch_mean = mean.detach().reshape(x.shape[0], channels).mean(0)
-                running_mean.mul_(1 - momentum).add_(batch_mean.to(dtype=running_mean.dtype), alpha=momentum)
-            if running_var is not None:
-                batch_var = var.detach().reshape(x.shape[0], channels).mean(0) * (count / (count - 1))
-                running_var.mul_(1 - momentum).add_(batch_var.to(dtype=running_var.dtype), alpha=momentum)
-    else:
-        if running_mean is None or running_var is None:
-            raise ValueError(f"{name}: running_mean and running_var are needed when use_input_stats is False")
-        shape = _channel_shape(x)
-        out = (x - running_mean.to(dtype=x.dtype).reshape(shape)) * \
-            (running_var.to(dtype=x.dtype).reshape(shape) + eps) ** -0.5
-    if weight is not None:
-        out = out * weight.reshape(_channel_shape(x))
-    return out if bias is None else out + bias.reshape(_channel_shape(x))
+        for running, updated in zip((running_mean, running_var), repeated):
+            if running is not None:
+                running.copy_(updated.reshape(n, channels).mean(0))
+    return _channel_affine(out, weight, bias)
 
 
 def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):

@@ -59,13 +59,17 @@ class _BatchNorm(Module):
         self.reset_running_stats()
         _reset_affine(self)
 
-    def _check_input(self, x):
+    def _check_rank(self, x):
         name = type(self).__name__
         if not isinstance(x, Tensor):
             raise TypeError(f"{name}: input must be a Tensor, got {type(x).__name__}")
         if x.ndim not in self.input_dims:
             ranks = " or ".join(f"{d}-D" for d in self.input_dims)
             raise ValueError(f"{name}: expected {ranks} input, got {x.ndim}-D input of shape {x.shape}")
+
+    def _check_input(self, x):
+        name = type(self).__name__
+        self._check_rank(x)
         if x.shape[1] != self.num_features:
             raise ValueError(f"{name}: expected input with num_features={self.num_features} channels (dim 1), "
                              f"got {x.shape[1]} channels in shape {x.shape}")
@@ -228,11 +232,7 @@ class _InstanceNorm(_BatchNorm):
 
     def forward(self, x):
         name = type(self).__name__
-        if not isinstance(x, Tensor):
-            raise TypeError(f"{name}: input must be a Tensor, got {type(x).__name__}")
-        if x.ndim not in self.input_dims:
-            ranks = " or ".join(f"{d}-D" for d in self.input_dims)
-            raise ValueError(f"{name}: expected {ranks} input, got {x.ndim}-D input of shape {x.shape}")
+        self._check_rank(x)
         batched = x.ndim == self.input_dims[-1]
         x = x if batched else x.unsqueeze(0)
         if (self.affine or self.track_running_stats) and x.shape[1] != self.num_features:
