@@ -462,6 +462,25 @@ def elu(input, alpha=1.0, inplace=False):
     return activation_ops.ELU.apply(x, alpha=_number("elu", "alpha", alpha))
 
 
+def selu(input, inplace=False):
+    """scale·elu(x, alpha) with the self-normalizing constants alpha ≈ 1.6733 and scale ≈ 1.0507."""
+    x = _float_input("selu", input)
+    return activation_ops.ELU.apply(x, alpha=_SELU_ALPHA) * _SELU_SCALE
+
+
+_SELU_ALPHA = 1.6732632423543772848170429916717
+_SELU_SCALE = 1.0507009873554804934193349852946
+
+
+def celu(input, alpha=1.0, inplace=False):
+    """max(0, x) + min(0, alpha·(exp(x/alpha) - 1)), that is alpha·elu(x/alpha)."""
+    x = _float_input("celu", input)
+    alpha = _number("celu", "alpha", alpha)
+    if alpha == 0:
+        raise ValueError("celu: alpha must not be 0")
+    return activation_ops.ELU.apply(x / alpha, alpha=1.0) * alpha
+
+
 def silu(input, inplace=False):
     """x·sigmoid(x) (also called swish); ``inplace`` is accepted, a new tensor is returned."""
     x = _float_input("silu", input)
@@ -568,6 +587,11 @@ def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
     return activation_ops.LogSoftmax.apply(x, axis=_softmax_dim("log_softmax", x, dim))
 
 
+def softmin(input, dim=None, _stacklevel=3, dtype=None):
+    """softmax(-x) along ``dim``."""
+    return softmax(-_float_input("softmin", input), dim, dtype=dtype)
+
+
 def glu(input, dim=-1):
     """First half of ``input`` along ``dim`` times the sigmoid of the second half."""
     x = _float_input("glu", input)
@@ -648,11 +672,14 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
         shape = _channel_shape(x)
         out = (x - running_mean.to(dtype=x.dtype).reshape(shape)) * \
             (running_var.to(dtype=x.dtype).reshape(shape) + eps) ** -0.5
+    return _channel_affine(out, weight, bias)
+
+
+def _channel_affine(out, weight, bias):
+    """``out·weight + bias`` with per-channel (dim 1) vectors, either of them optional."""
     if weight is not None:
-        out = out * weight.reshape(_channel_shape(x))
-    if bias is not None:
-        out = out + bias.reshape(_channel_shape(x))
-    return out
+        out = out * weight.reshape(_channel_shape(out))
+    return out if bias is None else out + bias.reshape(_channel_shape(out))
 
 
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-05):
@@ -704,10 +731,7 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-05):
     _check_vector(name, "bias", bias, channels)
     grouped = x.reshape(n, num_groups, -1)
     out, _, _ = _normalize(grouped, (2,), eps)
-    out = out.reshape(x.shape)
-    if weight is not None:
-        out = out * weight.reshape(_channel_shape(x))
-    return out if bias is None else out + bias.reshape(_channel_shape(x))
+    return _channel_affine(out.reshape(x.shape), weight, bias)
 
 
 # --------------------------------------------------------------------------------------------- pooling
@@ -751,7 +775,7 @@ def _pool_padding(size, k, s, p, d, out):
 
 
 def _avg_pool(name, n, input, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override):
-    """Window sums as a convolution with a ones kernel over (batch·channels, 1, *spatial), then the divisor."""
+    """Window sums as a convolution with a ones kernel over ``(batch·channels, 1, *spatial)``, then the divisor."""
     import numpy as np
 
     from ..creation import ones
@@ -1104,7 +1128,7 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
 
 # --------------------------------------------------------------------------------------- more losses
 def _class_targets(name, input, target):
-    """Checked integer class targets for (N, C, *) or (C,) input: (log-probs as (M, C), targets (M,), shape)."""
+    """Checked integer class targets for ``(N, C, *)`` or ``(C,)`` input: log-probs as (M, C), targets (M,), shape."""
     import numpy as np
 
     t = np.asarray(target._array if isinstance(target, Tensor) else target)
@@ -1293,3 +1317,81 @@ def huber_loss(input, target, reduction="mean", delta=1.0):
     d = _loss_difference("huber_loss", input, target, reduction).abs()
     small = (d.detach() < delta).to(dtype=d.dtype)
     return _reduce(small * (0.5 * d * d) + (1 - small) * (delta * (d - 0.5 * delta)), reduction)
+
+
+def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=None, use_input_stats=True,
+                  momentum=0.1, eps=1e-05):
+    """Normalize each channel of each sample over its spatial dims.
+
+    Parameters
+    ----------
+    input : Tensor, shape (N, C, *)
+    running_mean, running_var : Tensor of shape (C,), optional
+        Updated in place from the batch average of the per-sample statistics when
+        ``use_input_stats``; used instead of them otherwise.
+    weight, bias : Tensor of shape (C,), optional
+    use_input_stats : bool
+    momentum, eps : float
+
+    Notes
+    -----
+    As PyTorch computes it: a batch norm of the input seen as one sample of N·C channels,
+    with the running statistics repeated N times and averaged back afterwards.
+    """
+    import numpy as np
+
+    name = "instance_norm"
+    x = _float_input(name, input)
+    if x.ndim < 3:
+        raise ValueError(f"{name}: input must have at least 3 dims (N, C, *), got shape {x.shape}")
+    n, channels = x.shape[:2]
+    for argument, value in (("running_mean", running_mean), ("running_var", running_var), ("weight", weight),
+                            ("bias", bias)):
+        _check_vector(name, argument, value, channels)
+    repeated = [None if r is None else Tensor._from_array(np.tile(r._array, n), r.device)
+                for r in (running_mean, running_var)]
+    out = batch_norm(x.reshape(1, n * channels, *x.shape[2:]), *repeated, training=use_input_stats,
+                     momentum=momentum, eps=eps).reshape(x.shape)
+    if use_input_stats:
+        for running, updated in zip((running_mean, running_var), repeated):
+            if running is not None:
+                running.copy_(updated.reshape(n, channels).mean(0))
+    return _channel_affine(out, weight, bias)
+
+
+def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
+    """``input`` divided by its ``p``-norm along ``dim``, the norm floored at ``eps``.
+
+    Notes
+    -----
+    The floor is applied to the sum of powers (``eps ** p``), which gives the same values as
+    flooring the norm and keeps the gradient of an all-zero slice zero instead of NaN.
+    """
+    x = _float_input("normalize", input)
+    if out is not None:
+        raise ValueError("normalize: out= is not supported")
+    powers = x * x if p == 2 else x.abs() ** p
+    norm = powers.sum(dim, keepdim=True).clamp(min=eps ** p) ** (1 / p)
+    return x / norm
+
+
+def one_hot(tensor, num_classes=-1):
+    """Integer class indices as one-hot int64 vectors along a new last dim (``num_classes=-1``: max + 1)."""
+    import numpy as np
+
+    index = np.asarray(tensor._array if isinstance(tensor, Tensor) else tensor)
+    if index.dtype.kind not in "iu":
+        raise TypeError(f"one_hot: class values must be integers, got dtype {index.dtype}")
+    if index.size and index.min() < 0:
+        raise ValueError(f"one_hot: class values must be non-negative, got {int(index.min())}")
+    classes = int(index.max()) + 1 if num_classes == -1 else num_classes
+    if index.size and index.max() >= classes:
+        raise ValueError(f"one_hot: class value {int(index.max())} is not below num_classes={classes}")
+    out = (index[..., None] == np.arange(classes)).astype(np.int64)
+    return Tensor._from_array(out, tensor.device if isinstance(tensor, Tensor) else _default_device())
+
+
+def _default_device():
+    from ..backend import to_device
+
+    return to_device(None)

@@ -12,7 +12,8 @@ FUNCTIONALS = [
     ("elu", dict(alpha=0.7)), ("silu", {}), ("softplus", dict(beta=2.0, threshold=3.0)), ("mish", {}),
     ("hardtanh", dict(min_val=-0.5, max_val=2.0)), ("relu6", {}), ("hardsigmoid", {}), ("hardswish", {}),
     ("logsigmoid", {}), ("softsign", {}), ("tanhshrink", {}), ("softmax", dict(dim=1)),
-    ("log_softmax", dict(dim=-1)), ("glu", dict(dim=1)),
+    ("log_softmax", dict(dim=-1)), ("glu", dict(dim=1)), ("selu", {}), ("celu", dict(alpha=0.5)),
+    ("softmin", dict(dim=0)),
 ]
 
 

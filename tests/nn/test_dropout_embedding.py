@@ -121,3 +121,36 @@ def test_same_padding_is_also_accepted_by_the_functional_and_lazy_forms():
 def test_a_bad_padding_string_raises_like_pytorch(kwargs, message):
     with pytest.raises(ValueError, match=message):
         nn.Conv1d(2, 3, 3, **kwargs)
+
+
+@pytest.mark.parametrize("mode", ["reflect", "replicate", "circular"])
+@pytest.mark.parametrize("padding", [2, "same"])
+def test_conv_padding_modes_equal_torch_forward_and_gradients(mode, padding, rng):
+    torch = pytest.importorskip("torch")
+    theirs = torch.nn.Conv1d(2, 3, 4, padding=padding, dilation=3 if padding == "same" else 1,
+                             padding_mode=mode).double()
+    ours = nn.Conv1d(2, 3, 4, padding=padding, dilation=3 if padding == "same" else 1, padding_mode=mode).double()
+    ours.load_state_dict(theirs.state_dict())
+    x = rng.standard_normal((2, 2, 9))
+    t, tt = lucid.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    out, expected = ours(t), theirs(tt)
+    out.sum().backward()
+    expected.sum().backward()
+    np.testing.assert_allclose(out.numpy(), expected.detach().numpy(), rtol=1e-12)
+    np.testing.assert_allclose(t.grad.numpy(), tt.grad.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(ours.weight.grad.numpy(), theirs.weight.grad.numpy(), rtol=1e-10)
+
+
+def test_reflect_padding_mode_pads_by_reflection():
+    layer = nn.Conv1d(1, 1, 3, padding=1, padding_mode="reflect", bias=False)
+    layer.weight.data.copy_(lucid.tensor([[[1.0, 0.0, 0.0]]]))  # picks the left neighbour
+    out = layer(lucid.tensor([[[1.0, 2.0, 3.0]]]))
+    np.testing.assert_array_equal(out.numpy(), [[[2.0, 1.0, 2.0]]])
+    assert "padding_mode=reflect" in repr(layer)
+
+
+def test_an_unknown_or_transposed_padding_mode_is_refused():
+    with pytest.raises(ValueError, match="padding_mode must be one of"):
+        nn.Conv1d(2, 3, 3, padding_mode="mirror")
+    with pytest.raises(ValueError, match=r"ConvTranspose1d: padding_mode must be one of \('zeros',\)"):
+        nn.ConvTranspose1d(2, 3, 3, padding_mode="reflect")

@@ -114,3 +114,42 @@ def test_batch_norm_keeps_float64_after_double():
     layer = nn.BatchNorm2d(2).double()
     out = layer(lucid.tensor(np.ones((2, 2, 2, 2))))
     assert out.dtype == lucid.float64 and layer.running_var.dtype == lucid.float64
+
+
+def test_tracked_instance_norm_over_train_steps_then_eval_equals_torch(rng):
+    torch = pytest.importorskip("torch")
+    ours = nn.InstanceNorm1d(3, affine=True, track_running_stats=True).double()
+    theirs = torch.nn.InstanceNorm1d(3, affine=True, track_running_stats=True).double()
+    for _ in range(3):
+        x = rng.standard_normal((2, 3, 5)) * 3 + 1
+        ours(lucid.tensor(x))
+        theirs(torch.tensor(x))
+    ours.eval()
+    theirs.eval()
+    x = rng.standard_normal((2, 3, 5))
+    np.testing.assert_allclose(ours(lucid.tensor(x)).numpy(), theirs(torch.tensor(x)).detach().numpy(), rtol=1e-10)
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+    for key, value in theirs.state_dict().items():
+        np.testing.assert_allclose(ours.state_dict()[key].numpy(), value.numpy(), rtol=1e-10, err_msg=key)
+
+
+def test_instance_norm_gradients_match_finite_differences(rng):
+    x, w, b = _param(rng, 2, 3, 4), _param(rng, 3), _param(rng, 3)
+    assert gradcheck(lambda x, w, b: F.instance_norm(x, weight=w, bias=b), (x, w, b))
+
+
+def test_normalize_gives_unit_rows_and_a_zero_row_a_finite_zero_gradient():
+    x = lucid.tensor([[3.0, 4.0], [0.0, 0.0]], requires_grad=True)
+    out = F.normalize(x, dim=1)
+    np.testing.assert_allclose(out.numpy(), [[0.6, 0.8], [0.0, 0.0]], rtol=1e-6)
+    out.sum().backward()
+    assert np.isfinite(x.grad.numpy()).all()
+    np.testing.assert_allclose(x.grad.numpy()[1], [1e12, 1e12], rtol=1e-6)  # 1/eps, as PyTorch
+
+
+def test_one_hot_marks_each_class():
+    out = F.one_hot(lucid.tensor([[0, 2], [1, 1]]), num_classes=3)
+    assert out.dtype == lucid.int64 and out.shape == (2, 2, 3)
+    np.testing.assert_array_equal(out.numpy()[0], [[1, 0, 0], [0, 0, 1]])
+    with pytest.raises(ValueError, match="class value 3 is not below num_classes=3"):
+        F.one_hot(lucid.tensor([3]), num_classes=3)

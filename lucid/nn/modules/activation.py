@@ -154,6 +154,12 @@ class SiLU(_Elementwise):
     function = staticmethod(F.silu)
 
 
+class SELU(_Elementwise):
+    """Self-normalizing ELU: scale·elu(x, alpha) with PyTorch's constants."""
+
+    function = staticmethod(F.selu)
+
+
 class Mish(_Elementwise):
     """x·tanh(softplus(x)) elementwise."""
 
@@ -227,6 +233,21 @@ class ELU(Module):
 
     def extra_repr(self):
         return f"alpha={self.alpha}" + (", inplace=True" if self.inplace else "")
+
+
+class CELU(ELU):
+    """alpha·elu(x/alpha): continuously differentiable ELU.
+
+    Parameters
+    ----------
+    alpha : float, optional
+        Default 1.0.
+    inplace : bool, optional
+        Accepted for PyTorch compatibility; a new tensor is returned.
+    """
+
+    def forward(self, x):
+        return F.celu(x, self.alpha)
 
 
 class Softplus(Module):
@@ -313,9 +334,16 @@ class PReLU(Module):
 
 
 class _DimActivation(Module):
+    """A normalization along one dim: ``function(x, dim)``."""
+
+    function = None
+
     def __init__(self, dim=None):
         super().__init__()
         self.dim = dim
+
+    def forward(self, x):
+        return type(self).function(x, self.dim)
 
     def extra_repr(self):
         return f"dim={self.dim}"
@@ -330,8 +358,7 @@ class Softmax(_DimActivation):
         None picks PyTorch's implicit dim (0 for 0-, 1- and 3-D input, else 1).
     """
 
-    def forward(self, x):
-        return F.softmax(x, self.dim)
+    function = staticmethod(F.softmax)
 
 
 class LogSoftmax(_DimActivation):
@@ -343,8 +370,19 @@ class LogSoftmax(_DimActivation):
         None picks PyTorch's implicit dim.
     """
 
-    def forward(self, x):
-        return F.log_softmax(x, self.dim)
+    function = staticmethod(F.log_softmax)
+
+
+class Softmin(_DimActivation):
+    """softmax(-x) along ``dim``.
+
+    Parameters
+    ----------
+    dim : int, optional
+        None picks PyTorch's implicit dim.
+    """
+
+    function = staticmethod(F.softmin)
 
 
 class GLU(Module):

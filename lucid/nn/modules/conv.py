@@ -18,9 +18,10 @@ class _ConvNd(Module):
     transposed = False
 
     def __init__(self, in_channels, out_channels, kernel_size, stride, padding, dilation, output_padding, groups,
-                 bias, device, dtype):
+                 bias, device, dtype, padding_mode="zeros"):
         super().__init__()
         n = self.n_spatial
+        self.padding_mode = self._check_padding_mode(padding_mode)
         self.out_channels = positive_int("out_channels", out_channels)
         self.kernel_size = int_tuple("kernel_size", kernel_size, n, 1)
         self.stride = int_tuple("stride", stride, n, 1)
@@ -41,6 +42,26 @@ class _ConvNd(Module):
             F._check_padding_string(type(self).__name__, padding, self.stride)
             return padding
         return int_tuple("padding", padding, self.n_spatial, 0)
+
+    def _check_padding_mode(self, padding_mode):
+        modes = ("zeros",) if self.transposed else ("zeros", "reflect", "replicate", "circular")
+        if padding_mode not in modes:
+            raise ValueError(f"{type(self).__name__}: padding_mode must be one of {modes}, got {padding_mode!r}")
+        return padding_mode
+
+    def _mode_padded(self, x):
+        """For a non-zeros ``padding_mode``: the input padded by that mode, and the padding left for the kernel (0)."""
+        if self.padding_mode == "zeros":
+            return x, self.padding
+        if self.padding == "valid":
+            return x, 0
+        if self.padding == "same":
+            totals = [d * (k - 1) for d, k in zip(self.dilation, self.kernel_size)]
+            pairs = [(t // 2, t - t // 2) for t in totals]
+        else:
+            pairs = [(p, p) for p in self.padding]
+        amounts = [a for pair in reversed(pairs) for a in pair]
+        return F.pad(x, amounts, mode=self.padding_mode), 0
 
     def _check_in_channels(self, in_channels):
         in_channels = positive_int("in_channels", in_channels)
@@ -93,8 +114,12 @@ class _ConvNd(Module):
     def forward(self, x):
         """Convolve ``x`` of shape ``(N, C_in, *spatial)`` or unbatched ``(C_in, *spatial)``."""
         self._check_input(x)
-        return self._batched(lambda x: self._function(x, self.weight, self.bias, self.stride, self.padding,
-                                                      self.dilation, self.groups), x)
+
+        def conv(x):
+            x, padding = self._mode_padded(x)
+            return self._function(x, self.weight, self.bias, self.stride, padding, self.dilation, self.groups)
+
+        return self._batched(conv, x)
 
     def extra_repr(self):
         """The hyperparameters that differ from their defaults, as shown in ``repr(layer)``."""
@@ -111,6 +136,8 @@ class _ConvNd(Module):
             parts.append(f"groups={self.groups}")
         if "bias" in self._parameters and self._parameters["bias"] is None:
             parts.append("bias=False")
+        if self.padding_mode != "zeros":
+            parts.append(f"padding_mode={self.padding_mode}")
         return ", ".join(parts)
 
 
@@ -240,9 +267,9 @@ class ConvTranspose1d(_ConvTransposeNd):
     _function = staticmethod(F.conv_transpose1d)
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, output_padding=0, groups=1,
-                 bias=True, dilation=1, device=None, dtype=None):
+                 bias=True, dilation=1, padding_mode="zeros", device=None, dtype=None):
         super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, output_padding, groups,
-                         bias, device, dtype)
+                         bias, device, dtype, padding_mode)
 
 
 class Conv1d(_ConvNd):
@@ -258,14 +285,18 @@ class Conv1d(_ConvNd):
         Kernel size.
     stride : int or tuple of 1 int, default 1
         Step between two windows.
-    padding : int or tuple of 1 int, default 0
-        Zeros added to each side of the input. String padding is not supported.
+    padding : int, tuple of 1 int, 'same' or 'valid', default 0
+        Added to each side of the input, filled as ``padding_mode`` says. ``'same'`` (stride 1
+        only) keeps the size, an odd total padding putting the extra one on the right;
+        ``'valid'`` is no padding.
     dilation : int or tuple of 1 int, default 1
         Spacing between kernel taps.
     groups : int, default 1
         Blocked connections; must divide both channel counts.
     bias : bool, default True
         Add a learnable bias of shape ``(out_channels,)``.
+    padding_mode : {'zeros', 'reflect', 'replicate', 'circular'}, default 'zeros'
+        How the padding is filled, as :func:`~lucid.nn.functional.pad`'s modes.
     device : str or Device, optional
         Where to allocate the parameters (default cpu).
     dtype : DType, optional
@@ -311,9 +342,9 @@ class Conv1d(_ConvNd):
     _function = staticmethod(F.conv1d)
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1,
-                 bias=True, device=None, dtype=None):
+                 bias=True, padding_mode="zeros", device=None, dtype=None):
         super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, 0, groups, bias,
-                         device, dtype)
+                         device, dtype, padding_mode)
 
 
 class ConvTranspose2d(_ConvTransposeNd):
@@ -389,9 +420,9 @@ class ConvTranspose2d(_ConvTransposeNd):
     _function = staticmethod(F.conv_transpose2d)
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, output_padding=0, groups=1,
-                 bias=True, dilation=1, device=None, dtype=None):
+                 bias=True, dilation=1, padding_mode="zeros", device=None, dtype=None):
         super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, output_padding, groups,
-                         bias, device, dtype)
+                         bias, device, dtype, padding_mode)
 
 
 class ConvTranspose3d(_ConvTransposeNd):
@@ -465,9 +496,9 @@ class ConvTranspose3d(_ConvTransposeNd):
     _function = staticmethod(F.conv_transpose3d)
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, output_padding=0, groups=1,
-                 bias=True, dilation=1, device=None, dtype=None):
+                 bias=True, dilation=1, padding_mode="zeros", device=None, dtype=None):
         super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, output_padding, groups,
-                         bias, device, dtype)
+                         bias, device, dtype, padding_mode)
 
 
 class Conv2d(_ConvNd):
@@ -483,14 +514,18 @@ class Conv2d(_ConvNd):
         Kernel size per spatial dim.
     stride : int or tuple of 2 ints, default 1
         Step between two windows.
-    padding : int or tuple of 2 ints, default 0
-        Zeros added to each side of the input. String padding is not supported.
+    padding : int, tuple of 2 ints, 'same' or 'valid', default 0
+        Added to each side of the input, filled as ``padding_mode`` says. ``'same'`` (stride 1
+        only) keeps the size, an odd total padding putting the extra one on the right;
+        ``'valid'`` is no padding.
     dilation : int or tuple of 2 ints, default 1
         Spacing between kernel taps.
     groups : int, default 1
         Blocked connections; must divide both channel counts.
     bias : bool, default True
         Add a learnable bias of shape ``(out_channels,)``.
+    padding_mode : {'zeros', 'reflect', 'replicate', 'circular'}, default 'zeros'
+        How the padding is filled, as :func:`~lucid.nn.functional.pad`'s modes.
     device : str or Device, optional
         Where to allocate the parameters (default cpu).
     dtype : DType, optional
@@ -535,9 +570,9 @@ class Conv2d(_ConvNd):
     _function = staticmethod(F.conv2d)
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1,
-                 bias=True, device=None, dtype=None):
+                 bias=True, padding_mode="zeros", device=None, dtype=None):
         super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, 0, groups, bias,
-                         device, dtype)
+                         device, dtype, padding_mode)
 
 
 class Conv3d(_ConvNd):
@@ -553,14 +588,18 @@ class Conv3d(_ConvNd):
         Kernel size per spatial dim.
     stride : int or tuple of 3 ints, default 1
         Step between two windows.
-    padding : int or tuple of 3 ints, default 0
-        Zeros added to each side of the input. String padding is not supported.
+    padding : int, tuple of 3 ints, 'same' or 'valid', default 0
+        Added to each side of the input, filled as ``padding_mode`` says. ``'same'`` (stride 1
+        only) keeps the size, an odd total padding putting the extra one on the right;
+        ``'valid'`` is no padding.
     dilation : int or tuple of 3 ints, default 1
         Spacing between kernel taps.
     groups : int, default 1
         Blocked connections; must divide both channel counts.
     bias : bool, default True
         Add a learnable bias of shape ``(out_channels,)``.
+    padding_mode : {'zeros', 'reflect', 'replicate', 'circular'}, default 'zeros'
+        How the padding is filled, as :func:`~lucid.nn.functional.pad`'s modes.
     device : str or Device, optional
         Where to allocate the parameters (default cpu).
     dtype : DType, optional
@@ -605,9 +644,9 @@ class Conv3d(_ConvNd):
     _function = staticmethod(F.conv3d)
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1,
-                 bias=True, device=None, dtype=None):
+                 bias=True, padding_mode="zeros", device=None, dtype=None):
         super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, 0, groups, bias,
-                         device, dtype)
+                         device, dtype, padding_mode)
 
 
 class _LazyConvMixin(LazyModuleMixin):
@@ -726,9 +765,9 @@ class LazyConvTranspose1d(_LazyConvMixin, ConvTranspose1d):
     """
 
     def __init__(self, out_channels, kernel_size, stride=1, padding=0, output_padding=0, groups=1, bias=True,
-                 dilation=1, device=None, dtype=None):
+                 dilation=1, padding_mode="zeros", device=None, dtype=None):
         super().__init__(None, out_channels, kernel_size, stride, padding, output_padding, groups, bias, dilation,
-                         device, dtype)
+                         padding_mode, device, dtype)
 
 
 class LazyConv1d(_LazyConvMixin, Conv1d):
@@ -747,14 +786,18 @@ class LazyConv1d(_LazyConvMixin, Conv1d):
         Kernel size.
     stride : int or tuple of 1 int, default 1
         Step between two windows.
-    padding : int or tuple of 1 int, default 0
-        Zeros added to each side of the input. String padding is not supported.
+    padding : int, tuple of 1 int, 'same' or 'valid', default 0
+        Added to each side of the input, filled as ``padding_mode`` says. ``'same'`` (stride 1
+        only) keeps the size, an odd total padding putting the extra one on the right;
+        ``'valid'`` is no padding.
     dilation : int or tuple of 1 int, default 1
         Spacing between kernel taps.
     groups : int, default 1
         Blocked connections; must divide both channel counts.
     bias : bool, default True
         Add a learnable bias of shape ``(out_channels,)``.
+    padding_mode : {'zeros', 'reflect', 'replicate', 'circular'}, default 'zeros'
+        How the padding is filled, as :func:`~lucid.nn.functional.pad`'s modes.
     device : str or Device, optional
         Where to allocate the parameters; None follows the first input (or, when
         materialized by ``load_state_dict``, the cpu).
@@ -801,9 +844,10 @@ class LazyConv1d(_LazyConvMixin, Conv1d):
     (8, 5, 3)
     """
 
-    def __init__(self, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1, bias=True, device=None,
-                 dtype=None):
-        super().__init__(None, out_channels, kernel_size, stride, padding, dilation, groups, bias, device, dtype)
+    def __init__(self, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1, bias=True,
+                 padding_mode="zeros", device=None, dtype=None):
+        super().__init__(None, out_channels, kernel_size, stride, padding, dilation, groups, bias, padding_mode, device,
+                         dtype)
 
 
 class LazyConvTranspose2d(_LazyConvMixin, ConvTranspose2d):
@@ -881,9 +925,9 @@ class LazyConvTranspose2d(_LazyConvMixin, ConvTranspose2d):
     """
 
     def __init__(self, out_channels, kernel_size, stride=1, padding=0, output_padding=0, groups=1, bias=True,
-                 dilation=1, device=None, dtype=None):
+                 dilation=1, padding_mode="zeros", device=None, dtype=None):
         super().__init__(None, out_channels, kernel_size, stride, padding, output_padding, groups, bias, dilation,
-                         device, dtype)
+                         padding_mode, device, dtype)
 
 
 class LazyConvTranspose3d(_LazyConvMixin, ConvTranspose3d):
@@ -959,9 +1003,9 @@ class LazyConvTranspose3d(_LazyConvMixin, ConvTranspose3d):
     """
 
     def __init__(self, out_channels, kernel_size, stride=1, padding=0, output_padding=0, groups=1, bias=True,
-                 dilation=1, device=None, dtype=None):
+                 dilation=1, padding_mode="zeros", device=None, dtype=None):
         super().__init__(None, out_channels, kernel_size, stride, padding, output_padding, groups, bias, dilation,
-                         device, dtype)
+                         padding_mode, device, dtype)
 
 
 class LazyConv2d(_LazyConvMixin, Conv2d):
@@ -980,14 +1024,18 @@ class LazyConv2d(_LazyConvMixin, Conv2d):
         Kernel size per spatial dim.
     stride : int or tuple of 2 ints, default 1
         Step between two windows.
-    padding : int or tuple of 2 ints, default 0
-        Zeros added to each side of the input. String padding is not supported.
+    padding : int, tuple of 2 ints, 'same' or 'valid', default 0
+        Added to each side of the input, filled as ``padding_mode`` says. ``'same'`` (stride 1
+        only) keeps the size, an odd total padding putting the extra one on the right;
+        ``'valid'`` is no padding.
     dilation : int or tuple of 2 ints, default 1
         Spacing between kernel taps.
     groups : int, default 1
         Blocked connections; must divide both channel counts.
     bias : bool, default True
         Add a learnable bias of shape ``(out_channels,)``.
+    padding_mode : {'zeros', 'reflect', 'replicate', 'circular'}, default 'zeros'
+        How the padding is filled, as :func:`~lucid.nn.functional.pad`'s modes.
     device : str or Device, optional
         Where to allocate the parameters; None follows the first input (or, when
         materialized by ``load_state_dict``, the cpu).
@@ -1032,9 +1080,10 @@ class LazyConv2d(_LazyConvMixin, Conv2d):
     3
     """
 
-    def __init__(self, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1, bias=True, device=None,
-                 dtype=None):
-        super().__init__(None, out_channels, kernel_size, stride, padding, dilation, groups, bias, device, dtype)
+    def __init__(self, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1, bias=True,
+                 padding_mode="zeros", device=None, dtype=None):
+        super().__init__(None, out_channels, kernel_size, stride, padding, dilation, groups, bias, padding_mode, device,
+                         dtype)
 
 
 class LazyConv3d(_LazyConvMixin, Conv3d):
@@ -1053,14 +1102,18 @@ class LazyConv3d(_LazyConvMixin, Conv3d):
         Kernel size per spatial dim.
     stride : int or tuple of 3 ints, default 1
         Step between two windows.
-    padding : int or tuple of 3 ints, default 0
-        Zeros added to each side of the input. String padding is not supported.
+    padding : int, tuple of 3 ints, 'same' or 'valid', default 0
+        Added to each side of the input, filled as ``padding_mode`` says. ``'same'`` (stride 1
+        only) keeps the size, an odd total padding putting the extra one on the right;
+        ``'valid'`` is no padding.
     dilation : int or tuple of 3 ints, default 1
         Spacing between kernel taps.
     groups : int, default 1
         Blocked connections; must divide both channel counts.
     bias : bool, default True
         Add a learnable bias of shape ``(out_channels,)``.
+    padding_mode : {'zeros', 'reflect', 'replicate', 'circular'}, default 'zeros'
+        How the padding is filled, as :func:`~lucid.nn.functional.pad`'s modes.
     device : str or Device, optional
         Where to allocate the parameters; None follows the first input (or, when
         materialized by ``load_state_dict``, the cpu).
@@ -1103,6 +1156,7 @@ class LazyConv3d(_LazyConvMixin, Conv3d):
     (1, 4, 4, 4, 4)
     """
 
-    def __init__(self, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1, bias=True, device=None,
-                 dtype=None):
-        super().__init__(None, out_channels, kernel_size, stride, padding, dilation, groups, bias, device, dtype)
+    def __init__(self, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1, bias=True,
+                 padding_mode="zeros", device=None, dtype=None):
+        super().__init__(None, out_channels, kernel_size, stride, padding, dilation, groups, bias, padding_mode, device,
+                         dtype)

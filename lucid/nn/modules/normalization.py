@@ -1,4 +1,4 @@
-"""Normalization layers: BatchNorm1d/2d (running statistics as PyTorch keeps them), LayerNorm, GroupNorm."""
+"""Normalization layers: BatchNorm and InstanceNorm (running statistics as PyTorch keeps them), LayerNorm, GroupNorm."""
 
 import numbers
 
@@ -7,6 +7,20 @@ from ...tensor import Tensor
 from .. import functional as F
 from .._checks import parameter_options, positive_int
 from ..module import Module
+
+
+def _register_affine(module, shape, weight, bias, dtype, device):
+    """Register ``weight`` (ones) and ``bias`` (zeros) of ``shape``, or None slots for those not learned."""
+    module.register_parameter("weight", module._new_parameter(shape, dtype, device) if weight else None)
+    module.register_parameter("bias", module._new_parameter(shape, dtype, device) if weight and bias else None)
+    _reset_affine(module)
+
+
+def _reset_affine(module):
+    if module.weight is not None:
+        module.weight.data.fill_(1)
+    if module.bias is not None:
+        module.bias.data.zero_()
 
 
 class _BatchNorm(Module):
@@ -23,12 +37,7 @@ class _BatchNorm(Module):
         self.affine = bool(affine)
         self.track_running_stats = bool(track_running_stats)
         device = parameter_options(True, dtype, device)
-        if self.affine:
-            self.weight = self._new_parameter((num_features,), dtype, device)
-            self.bias = self._new_parameter((num_features,), dtype, device)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        _register_affine(self, (num_features,), self.affine, True, dtype, device)
         if self.track_running_stats:
             self.register_buffer("running_mean", zeros(num_features, dtype=dtype, device=device))
             self.register_buffer("running_var", ones(num_features, dtype=dtype, device=device))
@@ -48,17 +57,19 @@ class _BatchNorm(Module):
     def reset_parameters(self):
         """Running statistics to (0, 1, 0); weight ones, bias zeros."""
         self.reset_running_stats()
-        if self.affine:
-            self.weight.data.fill_(1)
-            self.bias.data.zero_()
+        _reset_affine(self)
 
-    def _check_input(self, x):
+    def _check_rank(self, x):
         name = type(self).__name__
         if not isinstance(x, Tensor):
             raise TypeError(f"{name}: input must be a Tensor, got {type(x).__name__}")
         if x.ndim not in self.input_dims:
             ranks = " or ".join(f"{d}-D" for d in self.input_dims)
             raise ValueError(f"{name}: expected {ranks} input, got {x.ndim}-D input of shape {x.shape}")
+
+    def _check_input(self, x):
+        name = type(self).__name__
+        self._check_rank(x)
         if x.shape[1] != self.num_features:
             raise ValueError(f"{name}: expected input with num_features={self.num_features} channels (dim 1), "
                              f"got {x.shape[1]} channels in shape {x.shape}")
@@ -157,22 +168,10 @@ class LayerNorm(Module):
         self.eps = F._number("LayerNorm", "eps", eps)
         self.elementwise_affine = bool(elementwise_affine)
         device = parameter_options(bool(bias), dtype, device)
-        if self.elementwise_affine:
-            self.weight = self._new_parameter(self.normalized_shape, dtype, device)
-            if bias:
-                self.bias = self._new_parameter(self.normalized_shape, dtype, device)
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
-        self.reset_parameters()
+        _register_affine(self, self.normalized_shape, self.elementwise_affine, bias, dtype, device)
 
     def reset_parameters(self):
-        if self.weight is not None:
-            self.weight.data.fill_(1)
-        if self.bias is not None:
-            self.bias.data.zero_()
+        _reset_affine(self)
 
     def forward(self, x):
         return F.layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)
@@ -209,18 +208,10 @@ class GroupNorm(Module):
         self.eps = F._number("GroupNorm", "eps", eps)
         self.affine = bool(affine)
         device = parameter_options(True, dtype, device)
-        if self.affine:
-            self.weight = self._new_parameter((num_channels,), dtype, device)
-            self.bias = self._new_parameter((num_channels,), dtype, device)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
-        self.reset_parameters()
+        _register_affine(self, (num_channels,), self.affine, True, dtype, device)
 
     def reset_parameters(self):
-        if self.affine:
-            self.weight.data.fill_(1)
-            self.bias.data.zero_()
+        _reset_affine(self)
 
     def forward(self, x):
         if isinstance(x, Tensor) and x.ndim >= 2 and x.shape[1] != self.num_channels:
@@ -230,3 +221,64 @@ class GroupNorm(Module):
 
     def extra_repr(self):
         return f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}"
+
+
+class _InstanceNorm(_BatchNorm):
+    """Shared by InstanceNorm1d/2d: BatchNorm's parameters and buffers, statistics per sample."""
+
+    def __init__(self, num_features, eps=1e-05, momentum=0.1, affine=False, track_running_stats=False, device=None,
+                 dtype=None):
+        super().__init__(num_features, eps, momentum, affine, track_running_stats, device, dtype)
+
+    def forward(self, x):
+        name = type(self).__name__
+        self._check_rank(x)
+        batched = x.ndim == self.input_dims[-1]
+        x = x if batched else x.unsqueeze(0)
+        if (self.affine or self.track_running_stats) and x.shape[1] != self.num_features:
+            raise ValueError(f"{name}: expected input with num_features={self.num_features} channels, "
+                             f"got {x.shape[1]} channels in shape {x.shape}")
+        out = F.instance_norm(x, self.running_mean, self.running_var, self.weight, self.bias,
+                              self.training or not self.track_running_stats,
+                              0.0 if self.momentum is None else self.momentum, self.eps)
+        return out if batched else out.squeeze(0)
+
+
+class InstanceNorm1d(_InstanceNorm):
+    """Normalize each channel of each sample over its length.
+
+    Parameters
+    ----------
+    num_features : int
+    eps : float, optional
+        Default 1e-5.
+    momentum : float, optional
+        For the running statistics (default 0.1).
+    affine : bool, optional
+        Learn a per-channel ``weight`` and ``bias`` (default False).
+    track_running_stats : bool, optional
+        Keep running statistics and use them in eval mode (default False).
+
+    Shape
+    -----
+    Input ``(N, C, L)`` or ``(C, L)``; output the same shape.
+    """
+
+    input_dims = (2, 3)
+
+
+class InstanceNorm2d(_InstanceNorm):
+    """Normalize each channel of each sample over (H, W); arguments as InstanceNorm1d.
+
+    Parameters
+    ----------
+    num_features : int
+    eps, momentum : float, optional
+    affine, track_running_stats : bool, optional
+
+    Shape
+    -----
+    Input ``(N, C, H, W)`` or ``(C, H, W)``; output the same shape.
+    """
+
+    input_dims = (3, 4)

@@ -180,3 +180,94 @@ class ZeroPad2d(ZeroPad1d):
     """
 
     n_spatial = 2
+
+
+class ReflectionPad3d(ReflectionPad1d):
+    """Mirror the last three dims about their edges.
+
+    Parameters
+    ----------
+    padding : int or (left, right, top, bottom, front, back)
+
+    Shape
+    -----
+    Input ``(C, D, H, W)`` or ``(N, C, D, H, W)``; each padded dim grows by its two amounts.
+    """
+
+    n_spatial = 3
+
+
+class ReplicationPad3d(ReplicationPad1d):
+    """Repeat the edge values of the last three dims.
+
+    Parameters
+    ----------
+    padding : int or (left, right, top, bottom, front, back)
+
+    Shape
+    -----
+    Input ``(C, D, H, W)`` or ``(N, C, D, H, W)``; each padded dim grows by its two amounts.
+    """
+
+    n_spatial = 3
+
+
+class CircularPad2d(CircularPad1d):
+    """Wrap the last two dims around.
+
+    Parameters
+    ----------
+    padding : int or (left, right, top, bottom)
+
+    Shape
+    -----
+    Input ``(C, H, W)`` or ``(N, C, H, W)``; each padded dim grows by its two amounts.
+    """
+
+    n_spatial = 2
+
+
+class CircularPad3d(CircularPad1d):
+    """Wrap the last three dims around.
+
+    Parameters
+    ----------
+    padding : int or (left, right, top, bottom, front, back)
+
+    Shape
+    -----
+    Input ``(C, D, H, W)`` or ``(N, C, D, H, W)``; each padded dim grows by its two amounts.
+    """
+
+    n_spatial = 3
+
+
+class ConstantPad3d(ConstantPad1d):
+    """Pad the last three dims with ``value``.
+
+    Parameters
+    ----------
+    padding : int or (left, right, top, bottom, front, back)
+    value : float
+
+    Shape
+    -----
+    Input ``(C, D, H, W)`` or ``(N, C, D, H, W)``; each padded dim grows by its two amounts.
+    """
+
+    n_spatial = 3
+
+
+class ZeroPad3d(ZeroPad1d):
+    """Pad the last three dims with zeros.
+
+    Parameters
+    ----------
+    padding : int or (left, right, top, bottom, front, back)
+
+    Shape
+    -----
+    Input ``(C, D, H, W)`` or ``(N, C, D, H, W)``; each padded dim grows by its two amounts.
+    """
+
+    n_spatial = 3

@@ -5,11 +5,10 @@ from ..module import Module
 
 
 class _AvgPoolNd(Module):
-    function = None
-
     def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
         super().__init__()
-        self.kernel_size, self.stride, self.padding = kernel_size, stride if stride is not None else kernel_size, padding
+        self.kernel_size, self.padding = kernel_size, padding
+        self.stride = kernel_size if stride is None else stride
         self.ceil_mode, self.count_include_pad = ceil_mode, count_include_pad
 
     def extra_repr(self):
@@ -67,9 +66,16 @@ class AvgPool2d(_AvgPoolNd):
 
 
 class _MaxPoolNd(Module):
+    function = None
+
+    def forward(self, x):
+        return type(self).function(x, self.kernel_size, self.stride, self.padding, self.dilation, self.ceil_mode,
+                                   self.return_indices)
+
     def __init__(self, kernel_size, stride=None, padding=0, dilation=1, return_indices=False, ceil_mode=False):
         super().__init__()
-        self.kernel_size, self.stride, self.padding = kernel_size, stride if stride is not None else kernel_size, padding
+        self.kernel_size, self.padding = kernel_size, padding
+        self.stride = kernel_size if stride is None else stride
         self.dilation, self.return_indices, self.ceil_mode = dilation, return_indices, ceil_mode
 
     def extra_repr(self):
@@ -98,9 +104,7 @@ class MaxPool1d(_MaxPoolNd):
     ``L_out = floor((L + 2·padding - dilation·(kernel_size - 1) - 1) / stride) + 1``.
     """
 
-    def forward(self, x):
-        return F.max_pool1d(x, self.kernel_size, self.stride, self.padding, self.dilation, self.ceil_mode,
-                            self.return_indices)
+    function = staticmethod(F.max_pool1d)
 
 
 class MaxPool2d(_MaxPoolNd):
@@ -116,9 +120,7 @@ class MaxPool2d(_MaxPoolNd):
     Input ``(N, C, H, W)`` or ``(C, H, W)``.
     """
 
-    def forward(self, x):
-        return F.max_pool2d(x, self.kernel_size, self.stride, self.padding, self.dilation, self.ceil_mode,
-                            self.return_indices)
+    function = staticmethod(F.max_pool2d)
 
 
 class AdaptiveAvgPool1d(Module):
