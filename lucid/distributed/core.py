@@ -3,6 +3,7 @@
 import enum
 import os
 import sys
+import time
 
 import numpy as np
 
@@ -179,6 +180,9 @@ def _abort_on_uncaught(world):
                          "aborting the job (MPI_Abort)\n")
         sys.stdout.flush()
         sys.stderr.flush()
+        # MPI_Abort tears the job down at once; the launcher may not have forwarded this
+        # process's last output yet, and that output is the only trace of the cause
+        time.sleep(0.5)
         world.comm.Abort(1)
 
     return excepthook
