@@ -25,8 +25,7 @@ extensions = [
 ]
 
 source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
-# benchmarks.md is included by guides/performance.md rather than built on its own
-exclude_patterns = ["_build", "README.md", "benchmarks.md"]
+exclude_patterns = ["_build", "README.md"]
 templates_path = ["_templates"]
 html_static_path = ["_static"]
 html_css_files = ["lucid.css"]

@@ -18,7 +18,7 @@ def build(out, strict=True):
     """Run ``sphinx-build`` (``-W`` when ``strict``) from ``docs/`` into ``out``; return its exit status."""
     if not (_DOCS / "conf.py").exists():
         raise FileNotFoundError(f"no docs/conf.py at {_DOCS}: run this from a source checkout of lucid")
-    command = [sys.executable, "-m", "sphinx", "-b", "html", str(_DOCS), str(out)] + (["-W", "--keep-going"]
+    command = [sys.executable, "-m", "sphinx", "-j", "auto", "-b", "html", str(_DOCS), str(out)] + (["-W", "--keep-going"]
                                                                                       if strict else [])
     return subprocess.call(command)
 

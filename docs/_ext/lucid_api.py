@@ -88,6 +88,8 @@ def public_names(module):
 
 
 def _kind(obj):
+    if inspect.ismodule(obj):
+        return "module"
     if inspect.isclass(obj):
         return "class"
     if callable(obj):
@@ -105,23 +107,40 @@ def _import(name):
 
 
 def collect(namespaces=NAMESPACES):
-    """Import every namespace and decide which page documents each object."""
-    found = []
-    for name, summary in namespaces:
+    """Import every namespace and decide which page documents each object.
+
+    A lucid submodule that a namespace lists among its public names (``lucid.nn.utils``
+    lists ``parametrize``) becomes a namespace of its own, with its own pages.
+    """
+    found, queue, seen = [], list(namespaces), set()
+    while queue:
+        name, summary = queue.pop(0)
+        if name in seen:
+            continue
+        seen.add(name)
         module = _import(name)
         if module is None:
             continue
         ns = Namespace(name, summary, module)
         for attr in public_names(module):
             obj = getattr(module, attr)
-            ns.entries.append(Entry(name, attr, obj, _kind(obj)))
+            entry = Entry(name, attr, obj, _kind(obj))
+            if entry.kind == "module":
+                if not obj.__name__.startswith("lucid."):
+                    continue
+                entry.canonical = obj.__name__
+                queue.append((obj.__name__, _first_line(obj).rstrip(".") or obj.__name__))
+            ns.entries.append(entry)
         found.append(ns)
+    documented = {ns.name for ns in found}
+    for ns in found:
+        ns.entries = [e for e in ns.entries if e.kind != "module" or e.canonical in documented]
     # One page per object: the namespace closest to where the object is defined (then the
     # first listed) holds it; the other namespaces link there.
     homes = {}
     for ns in found:
         for e in ns.entries:
-            if e.kind == "data":
+            if e.kind not in ("class", "function"):
                 continue
             key = (id(e.obj), e.name)
             defined = getattr(e.obj, "__module__", "") or ""
@@ -130,7 +149,7 @@ def collect(namespaces=NAMESPACES):
                 homes[key] = (score, f"{ns.name}.{e.name}")
     for ns in found:
         for e in ns.entries:
-            if e.kind != "data":
+            if e.kind in ("class", "function"):
                 e.canonical = homes[(id(e.obj), e.name)][1]
     return found
 
@@ -242,6 +261,12 @@ def namespace_page(ns):
             if e.canonical == f"{ns.name}.{e.name}":
                 pages.append(e.canonical)
         lines.append("")
+    submodules = [e for e in ns.entries if e.kind == "module"]
+    if submodules:
+        lines += [_title("Submodules", "-"), ".. list-table::", "   :widths: 30 70", "   :class: lucid-summary\n"]
+        for e in submodules:
+            lines += [f"   * - :doc:`{e.canonical}`", f"     - {_escape(_first_line(e.obj)) or ' '}"]
+        lines.append("")
     data = [e for e in ns.entries if e.kind == "data"]
     if data:
         lines.append(_title("Data", "-"))
@@ -287,7 +312,7 @@ def generate(srcdir):
         _write(api / f"{ns.name}.rst", text)
         wanted.add(api / f"{ns.name}.rst")
         for e in ns.entries:
-            if e.kind == "data" or e.canonical != f"{ns.name}.{e.name}":
+            if e.kind not in ("class", "function") or e.canonical != f"{ns.name}.{e.name}":
                 continue
             page = class_page(e, documented_classes) if e.kind == "class" else function_page(e)
             _write(api / f"{e.canonical}.rst", page)
@@ -332,6 +357,8 @@ def source_location(module_name, fullname):
         obj = obj.fget
     if isinstance(obj, (classmethod, staticmethod)):
         obj = obj.__func__
+    if inspect.ismodule(obj):
+        return None
     obj = inspect.unwrap(obj) if callable(obj) else obj
     try:
         path = Path(inspect.getsourcefile(obj)).resolve()

@@ -81,6 +81,13 @@ def test_public_names_follow_all_or_else_the_names_lucid_defines():
     assert lucid_api.public_names(module) == ["imported"]
 
 
+def test_a_submodule_listed_as_public_gets_its_own_namespace():
+    found = {ns.name: ns for ns in lucid_api.collect([("lucid.nn.utils", "utilities")])}
+    listed = [e for e in found["lucid.nn.utils"].entries if e.kind == "module"]
+    assert listed and all(e.canonical in found for e in listed)
+    assert lucid_api.source_location("lucid.nn", "utils") is None  # a module has no line range
+
+
 def test_a_namespace_that_does_not_exist_yet_is_skipped():
     found = lucid_api.collect([("lucid.nn", "layers"), ("lucid.no_such_namespace.sub", "not yet")])
     assert [ns.name for ns in found] == ["lucid.nn"]

@@ -57,7 +57,7 @@ def site(tmp_path_factory):
     keep = os.environ.get("LUCID_DOCS_BUILD_DIR")
     out = Path(keep) if keep else tmp_path_factory.mktemp("site")
     doctrees = tmp_path_factory.mktemp("doctrees")
-    run = subprocess.run([sys.executable, "-m", "sphinx", "-W", "--keep-going", "-q", "-b", "html",
+    run = subprocess.run([sys.executable, "-m", "sphinx", "-W", "--keep-going", "-q", "-j", "auto", "-b", "html",
                           "-d", str(doctrees), str(DOCS), str(out)], capture_output=True, text=True, cwd=ROOT)
     assert run.returncode == 0, f"sphinx-build -W failed:\n{run.stdout}\n{run.stderr}"
     return out
