@@ -2,7 +2,7 @@
 
 Functions are module-level so that numba's on-disk cache also covers the kernels that call the
 small helpers (a closure over other compiled functions is recompiled in every process).
-Positions follow conv.py: long-signal position ``t = l·s + k·d - p`` for short position ``l``, tap ``k``.
+Positions follow kernels/conv/geometry.py: long-signal position ``t = l·s + k·d - p`` for short position ``l``, tap ``k``.
 """
 
 import numba
@@ -242,7 +242,7 @@ def gather_grad_weight(x, g, gw, stride, tap_in, tap_shift, block, first, last):
                         gw[grp, o, c, tap] += _dot(short[o], m0, rows[row + c], offset, size)
 
 
-# serial, run on conv.py's thread pool (jobs [first, last) per call): numba's OpenMP workers spin
+# serial, run on kernels/conv/workspace.py's thread pool (jobs [first, last) per call): numba's OpenMP workers spin
 # after a parallel loop and took the cores from the GEMMs that followed (a backward ran 2-4x slower)
 @numba.njit(cache=True, nogil=True, fastmath={"reassoc", "contract"})
 def gather(x, wt, bias, has_bias, out, in_phases, out_phases, tap_in, tap_out, tap_shift, block, first, last):
@@ -298,27 +298,6 @@ def gather(x, wt, bias, has_bias, out, in_phases, out_phases, tap_in, tap_out, t
                         dst[i * out_phases] = src[i]
 
 
-# serial: it runs right after a GEMM, while OpenBLAS's threads still spin on the cores, and
-# numba's parallel workers measured 3-4x slower there than one thread
-@numba.njit(cache=True, nogil=True, fastmath={"reassoc", "contract"})
-def col2im(cols, bias, has_bias, init, out, start, stride, padding, dilation):
-    # out[n, c, (start + l)·s + k·d - p] += cols[n, c, k, l]; init: first set the rows to the bias (or 0)
-    n, c_in, k, size = cols.shape
-    length = out.shape[2]
-    for row in range(n * c_in):
-        b, c = row // c_in, row % c_in
-        dst = out[b, c]
-        if init:
-            dst[:] = bias[c] if has_bias else 0
-        for tap in range(k):
-            base = start * stride + tap * dilation - padding
-            lo = min(size, max(0, (-base + stride - 1) // stride))
-            hi = max(lo, min(size, (length - 1 - base) // stride + 1))
-            src = cols[b, c, tap]
-            for l in range(lo, hi):
-                dst[l * stride + base] += src[l]
-
-
 @numba.njit(cache=True, nogil=True, fastmath={"reassoc", "contract"})
 def col2im_phases(cols, bias, has_bias, out, stride, tap_phase, tap_shift, first, last):
     # The transposed convolution's col2im: out[n, g·C_g + c, (l + q_k)·s + r_k] += cols[g, c, k, n, l]
@@ -368,4 +347,4 @@ def phase_weight(w, out, tap_shift, tap_phase, covered, first, last):
 
 
 KERNELS = {f.__name__: f for f in (direct_conv1d, direct_grad_input, gather, gather_grad_weight,
-                                   direct_grad_weight, col2im, col2im_phases, phase_weight)}
+                                   direct_grad_weight, col2im_phases, phase_weight)}
