@@ -15,16 +15,6 @@ from . import tuning
 from . import workspace as ws
 
 
-def _shifted(xp, a, groups, shifts, start, size):
-    """(N, G, len(shifts), C_g, size) with out[n, g, j, c, m] = a[n, g·C_g + c, start + m - shifts[j]]."""
-    n, c, _ = a.shape
-    out = ws.scratch(xp, (n, groups, len(shifts), c // groups, size), a.dtype, "shifted")
-    for j, q in enumerate(shifts):
-        ws.assign(xp, out[:, :, j], ws.window(xp, a, start - q, start - q + size, "shifted-window")
-                  .reshape(n, groups, c // groups, size))
-    return out
-
-
 def _phases(xp, a, groups, stride, start, size):
     """(N, G, s, C_g, size) with out[n, g, r, c, m] = a[n, g·C_g + c, (start + m)·s + r] (zero outside)."""
     n, c, _ = a.shape
@@ -109,16 +99,18 @@ def grad_weight(case, x, grad_out, bias=None):
     c_group, o_group, out_length = case.c_group, case.o_group, case.out_length
     rows = [ws.runs(sorted(t.r for t in plan.taps if t.q == q)) for q in plan.shifts]
     acc = xp.zeros((groups, len(plan.shifts), o_group, stride, c_group), dtype=x.dtype)
-    column_bytes = x.dtype.itemsize * (stride * case.c_in + len(plan.shifts) * case.c_out)
+    column_bytes = x.dtype.itemsize * stride * case.c_in
     for n0, n1, l0, l1 in ws.chunks(n, out_length, column_bytes):
         size = l1 - l0 + plan.span
         phases = _phases(xp, x[n0:n1], groups, stride, l0 + plan.q_min, size)
-        # grad_out[n, o, l0 + j - (q - q_min)] at column j of the phase window
-        moved = _shifted(xp, grad_out[n0:n1, :, l0:l1], groups, [q - plan.q_min for q in plan.shifts], 0, size)
+        g = grad_out[n0:n1, :, l0:l1].reshape(n1 - n0, groups, o_group, l1 - l0)
         for j, r_rows in enumerate(rows):
-            b = phases[:, :, r_rows]
+            # only the columns this shift reads: a product with a column it does not read would
+            # carry a NaN or inf of x into gradients the definition leaves finite
+            offset = plan.shifts[j] - plan.q_min
+            b = phases[:, :, r_rows, :, offset : offset + l1 - l0]
             count = b.shape[2]
-            part = ws.matmul(xp, moved[:, :, j], b.reshape(n1 - n0, groups, -1, size).transpose(0, 1, 3, 2), "res")
+            part = ws.matmul(xp, g, b.reshape(n1 - n0, groups, -1, l1 - l0).transpose(0, 1, 3, 2), "res")
             block = acc[:, j]
             block[:, :, r_rows] += part.sum(axis=0).reshape(groups, o_group, count, c_group)
     return _from_phase_weight(xp, acc, case)
