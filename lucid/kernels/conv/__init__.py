@@ -15,6 +15,7 @@ from the choice. :mod:`lucid.kernels.convnd` is the always-correct N-d reference
 
 from ...backend import get_array_module
 from .geometry import Case, conv1d_output_length, conv_transpose1d_output_length, tap_plan
+from . import weights
 from .registry import LEAVES, OPS, Leaf, applicable, choose, leaves
 from .workspace import compiled_kernels, release_scratch
 
@@ -36,20 +37,37 @@ def _is_numpy(a):
     return get_array_module(a).__name__ == "numpy"
 
 
-def conv1d(x, w, stride, padding, dilation, groups, *, bias=None, method=None):
-    """Cross-correlation: y[n, o, l] = sum_{c, k} w[o, c, k] x_padded[n, g(o)·C_g + c, l·s + k·d] (+ bias[o])."""
+def _run_with_weight(op, case, method, a, w, bias, cache_key):
+    """Run the chosen leaf; a leaf that rearranges the weight takes it from the cache under ``cache_key``."""
+    leaf = choose(op, case, method)
+    if leaf.prepare is None:
+        return leaf.run(case, a, w, bias)
+    owner, version = cache_key if cache_key is not None else (None, None)
+    geometry = (w.shape, str(w.dtype), case.stride, case.padding, case.dilation, case.groups)
+    weight = weights.prepared(owner, version, op, leaf.name, geometry, lambda: leaf.prepare(case, w))
+    return leaf.run(case, a, w, bias, weight=weight)
+
+
+def conv1d(x, w, stride, padding, dilation, groups, *, bias=None, method=None, cache_key=None):
+    """Cross-correlation: y[n, o, l] = sum_{c, k} w[o, c, k] x_padded[n, g(o)·C_g + c, l·s + k·d] (+ bias[o]).
+
+    ``cache_key``: (owner, version) of the weight, where ``owner`` is any weak-referenceable object
+    that lives as long as the weight and ``version`` changes with every write to it; a leaf's
+    rearranged weight is then reused across calls (see :mod:`.weights`).
+    """
     case = make_case(x.shape, w.shape, x.shape[-1], stride, padding, dilation, groups, x.dtype.itemsize, _is_numpy(x))
-    return choose("conv1d", case, method).run(case, x, w, bias)
+    return _run_with_weight("conv1d", case, method, x, w, bias, cache_key)
 
 
-def conv1d_grad_input(grad_out, w, length, stride, padding, dilation, groups, *, bias=None, method=None):
+def conv1d_grad_input(grad_out, w, length, stride, padding, dilation, groups, *, bias=None, method=None,
+                      cache_key=None):
     """Adjoint of ``conv1d`` in x: (N, C_in, length) (+ ``bias[c]``, the transposed convolution's bias).
 
-    ``length`` picks among the input lengths that give this L_out.
+    ``length`` picks among the input lengths that give this L_out; ``cache_key`` as for :func:`conv1d`.
     """
     case = make_case(grad_out.shape, w.shape, length, stride, padding, dilation, groups, grad_out.dtype.itemsize,
                      _is_numpy(grad_out), out_length=grad_out.shape[-1])
-    return choose("grad_input", case, method).run(case, grad_out, w, bias)
+    return _run_with_weight("grad_input", case, method, grad_out, w, bias, cache_key)
 
 
 def conv1d_grad_weight(x, grad_out, kernel_size, stride, padding, dilation, groups, *, method=None):

@@ -60,9 +60,16 @@ def conv1d(case, x, w, bias=None):
                    case.out_length, False)
 
 
-def grad_input(case, grad_out, w, bias=None):
+def grad_input_weight(case, w):
+    """(G, C_g, O_g, K), contiguous: the transposed convolution's weight as the kernel reads it."""
+    xp = get_array_module(w)
+    return xp.ascontiguousarray(w.reshape(case.groups, case.o_group, case.c_group, case.kernel_size)
+                                .transpose(0, 2, 1, 3))
+
+
+def grad_input(case, grad_out, w, bias=None, weight=None):
     """out[., c, m·s + r] sums w[o, c, k] grad_out[., o, m - q_k] over the taps k with r_k = r."""
-    wt = w.reshape(case.groups, case.o_group, case.c_group, case.kernel_size).transpose(0, 2, 1, 3)
+    wt = grad_input_weight(case, w) if weight is None else weight
     return _gather(case, grad_out, wt, bias, case.length, True)
 
 

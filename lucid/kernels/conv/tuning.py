@@ -53,3 +53,6 @@ COST = {
     ("grad_weight", "depthwise_compiled"): (10.0, 5.0, 3.0, 0.0, 0.5),
     ("grad_weight", "depthwise_numpy"): (30.0, 5.0, 1.0, 0.0, 0.5),
 }
+
+# --- the weight-layout cache ------------------------------------------------------------------
+WEIGHT_CACHE_BYTES = 256 << 20  # rearranged weights kept for reuse; a HiFi-GAN V1 needs about 60 MiB
