@@ -149,6 +149,8 @@ def leaf_report(kind, suite, rng, repeats):
         case = kernel_case(kind, shape)
         for op in conv.OPS:
             times = common.time_leaves(op, case, rng, repeats)
+            print(f"<!-- {name} {op}: " + ", ".join(f"{k} {v * 1e3:.2f} ms" for k, v in times.items()) + " -->",
+                  flush=True)
             order = sorted(times, key=times.get)
             pick = conv.choose(op, case).name
             second = f"{order[1]} ({times[order[1]] / times[order[0]]:.2f}x)" if len(order) > 1 else "–"
@@ -198,13 +200,15 @@ def main(argv=None):
     for key, value in common.machine_info(torch).items():
         lines.append(f"- {key}: {value}")
     lines.append("")
+    print("\n".join(lines), flush=True)
     for kind in args.suite.split(","):
+        lines = []
         suite = TRANSPOSED if kind == "transposed" else conv1d_suite()
         if args.only:
             suite = {k: v for k, v in suite.items() if k in args.only.split(",")}
         if not suite:
             continue
-        lines += render(kind, run_suite(kind, suite, torch, args.repeats, rng)) + [""]
+        print("\n".join(render(kind, run_suite(kind, suite, torch, args.repeats, rng)) + [""]), flush=True)
         if args.leaves:
             table, wins = leaf_report(kind, suite, rng, args.repeats)
             lines += table + [""]
@@ -212,7 +216,7 @@ def main(argv=None):
                 lines.append(f"- {op}/{leaf}: fastest on {len(margins)} shapes, by >= 10% on "
                              f"{sum(m >= 1.1 for m in margins)}")
             lines.append("")
-    print("\n".join(lines))
+        print("\n".join(lines), flush=True)
 
 
 if __name__ == "__main__":

@@ -40,6 +40,11 @@ def _add_bias(out, bias):
     return out if bias is None else out + bias.reshape(1, -1, *([1] * (out.ndim - 2)))
 
 
+def _cache_key(weight):
+    """(tensor, version): the 1-d kernels reuse a rearranged weight until the tensor changes in place."""
+    return weight, weight._version
+
+
 def _crop(t, size):
     """``t`` cut to spatial ``size``: with output_padding >= stride the adjoint is longer than the input."""
     if tuple(t.shape[2:]) == tuple(size):
@@ -55,7 +60,8 @@ class ConvNd(Function):
         ctx.cfg = (stride, padding, dilation, groups)
         bias = None if bias is None else _compute(bias)
         if len(stride) == 1:
-            out = kernels_1d.conv1d(_compute(x), _compute(w), stride[0], padding[0], dilation[0], groups, bias=bias)
+            out = kernels_1d.conv1d(_compute(x), _compute(w), stride[0], padding[0], dilation[0], groups, bias=bias,
+                                    cache_key=_cache_key(ctx.inputs[1]))
         else:
             out = _add_bias(kernels_nd.convnd(_compute(x), _compute(w), *ctx.cfg), bias)
         return out.astype(x.dtype, copy=False)
@@ -91,7 +97,7 @@ class ConvTransposeNd(Function):
         bias = None if bias is None else _compute(bias)
         if len(stride) == 1:
             out = kernels_1d.conv1d_grad_input(_compute(x), _compute(w), size[0], stride[0], padding[0], dilation[0],
-                                               groups, bias=bias)
+                                               groups, bias=bias, cache_key=_cache_key(ctx.inputs[1]))
         else:
             out = _add_bias(kernels_nd.convnd_grad_input(_compute(x), _compute(w), size, *ctx.cfg), bias)
         return out.astype(x.dtype, copy=False)
