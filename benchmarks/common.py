@@ -178,11 +178,23 @@ def leaf_call(op, case, a, b, method):
     return lambda: conv.conv1d_grad_weight(a, b, case.kernel_size, s, p, d, g, method=method)
 
 
-def time_leaves(op, case, rng, repeats=3, budget_s=0.02, settle=0.05):
-    """{leaf name: best seconds per call} of every applicable leaf, the leaves interleaved."""
+def time_leaves(op, case, rng, repeats=3, budget_s=0.02, settle=0.05, hopeless=10.0):
+    """{leaf name: best seconds per call} of every applicable leaf, the leaves interleaved.
+
+    A leaf whose second single call is more than ``hopeless`` times the fastest one keeps that
+    single time instead of joining the interleaved rounds (it cannot be the fastest).
+    """
     from lucid.kernels import conv
 
     a, b = leaf_arrays(op, case, rng)
-    names = [leaf.name for leaf in conv.applicable(op, case)]
-    times = best([leaf_call(op, case, a, b, name) for name in names], repeats, block_seconds=budget_s, settle=settle)
-    return dict(zip(names, times))
+    calls = {leaf.name: leaf_call(op, case, a, b, leaf.name) for leaf in conv.applicable(op, case)}
+    single = {}
+    for name, call in calls.items():
+        call()
+        start = time.perf_counter()
+        call()
+        single[name] = time.perf_counter() - start
+    fastest = min(single.values())
+    timed = [name for name in calls if single[name] <= hopeless * fastest]
+    times = best([calls[name] for name in timed], repeats, block_seconds=budget_s, settle=settle)
+    return {**single, **dict(zip(timed, times))}

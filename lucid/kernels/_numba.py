@@ -346,5 +346,52 @@ def phase_weight(w, out, tap_shift, tap_phase, covered, first, last):
                 dst[c] = src[c, tap]
 
 
+@numba.njit(cache=True, nogil=True, fastmath={"contract"})
+def winograd23_input(x, v, first, dilation, padding):
+    # Winograd F(2, 3) input transform of tiles u in [first, first + B): tile u starts at output
+    # l0 = (u // d)·2d + u % d and covers outputs l0 and l0 + d, which read x at t = l0 - p + i·d,
+    # i = 0..3 (zero outside): v[:, c, j] = B^T (x_t0, x_t1, x_t2, x_t3). Each output reads exactly
+    # the inputs its definition does (y0: i = 0..2, y1: i = 1..3), so a NaN stays where it belongs.
+    c_in, length = x.shape
+    count = v.shape[2]
+    zero = np.zeros(1, dtype=x.dtype)[0]
+    for c in range(c_in):
+        src = x[c]
+        for j in range(count):
+            u = first + j
+            t = (u // dilation) * 2 * dilation + u % dilation - padding
+            if t >= 0 and t + 3 * dilation < length:
+                d0, d1, d2, d3 = src[t], src[t + dilation], src[t + 2 * dilation], src[t + 3 * dilation]
+            else:
+                d0 = src[t] if 0 <= t < length else zero
+                d1 = src[t + dilation] if 0 <= t + dilation < length else zero
+                d2 = src[t + 2 * dilation] if 0 <= t + 2 * dilation < length else zero
+                d3 = src[t + 3 * dilation] if 0 <= t + 3 * dilation < length else zero
+            v[0, c, j] = d0 - d2
+            v[1, c, j] = d1 + d2
+            v[2, c, j] = d2 - d1
+            v[3, c, j] = d1 - d3
+
+
+@numba.njit(cache=True, nogil=True, fastmath={"contract"})
+def winograd23_output(m, bias, has_bias, y, first, dilation):
+    # the output transform A^T of the tiles u in [first, first + B), plus the bias:
+    # y[o, l0] = m0 + m1 + m2, y[o, l0 + d] = m1 - m2 - m3
+    c_out, out_length = y.shape
+    count = m.shape[2]
+    zero = np.zeros(1, dtype=y.dtype)[0]
+    for o in range(c_out):
+        b = bias[o] if has_bias else zero
+        dst = y[o]
+        for j in range(count):
+            u = first + j
+            l0 = (u // dilation) * 2 * dilation + u % dilation
+            m0, m1, m2, m3 = m[0, o, j], m[1, o, j], m[2, o, j], m[3, o, j]
+            dst[l0] = m0 + m1 + m2 + b
+            if l0 + dilation < out_length:
+                dst[l0 + dilation] = m1 - m2 - m3 + b
+
+
 KERNELS = {f.__name__: f for f in (direct_conv1d, direct_grad_input, gather, gather_grad_weight,
-                                   direct_grad_weight, col2im_phases, phase_weight)}
+                                   direct_grad_weight, col2im_phases, phase_weight,
+                                   winograd23_input, winograd23_output)}

@@ -4,7 +4,7 @@ import dataclasses
 import math
 from typing import Callable
 
-from . import depthwise, gather, im2col, per_tap, polyphase, tuning
+from . import depthwise, gather, im2col, per_tap, polyphase, tuning, winograd
 from . import workspace as ws
 
 OPS = ("conv1d", "grad_input", "grad_weight")
@@ -46,6 +46,11 @@ def _compiled(case):
 
 def _compiled_depthwise(case):
     return case.depthwise and ws.has_compiled(case.numpy)
+
+
+def _winograd(case):
+    """F(2, 3): stride 1, three taps, one group, with the compiled transforms."""
+    return case.stride == 1 and case.kernel_size == 3 and case.groups == 1 and ws.has_compiled(case.numpy)
 
 
 def _depthwise(case):
@@ -126,6 +131,12 @@ def _per_tap_grad_weight(case):
     return case.n * case.kernel_size, min(case.o_group, case.c_group), case.n * case.kernel_size * case.weight_size
 
 
+def _winograd_features(case, positions):
+    count = winograd.tiles(positions, case.dilation)
+    block = max(64, tuning.PER_TAP_BLOCK_BYTES // (4 * case.itemsize * max(case.c_in, case.c_out)))
+    return case.n * 3 * -(-count // block), min(case.c_in, case.c_out), 8 * count * case.n * (case.c_in + case.c_out)
+
+
 def _gather_features(case):
     return 1, 1, case.long_size + case.short_size
 
@@ -139,6 +150,8 @@ LEAVES = {leaf.op + "/" + leaf.name: leaf for leaf in (
     Leaf("im2col_gemm", "conv1d", _always, _im2col_conv1d, im2col.conv1d),
     Leaf("polyphase_gemm", "conv1d", _always, _polyphase_conv1d, polyphase.conv1d, polyphase.phase_weight),
     Leaf("per_tap_gemm", "conv1d", _unit_stride, _per_tap_conv1d, per_tap.conv1d, per_tap.per_tap_weight),
+    Leaf("winograd_compiled", "conv1d", _winograd, lambda case: _winograd_features(case, case.out_length),
+         winograd.conv1d, winograd.conv1d_weight),
     Leaf("gather_compiled", "conv1d", _compiled, _gather_features, gather.conv1d),
     Leaf("depthwise_compiled", "conv1d", _compiled_depthwise, _depthwise_features, depthwise.conv1d_compiled),
     Leaf("depthwise_numpy", "conv1d", _depthwise, _depthwise_features, depthwise.conv1d_numpy),
@@ -148,6 +161,8 @@ LEAVES = {leaf.op + "/" + leaf.name: leaf for leaf in (
          polyphase.phase_weight),
     Leaf("per_tap_gemm", "grad_input", _unit_stride, _per_tap_grad_input, per_tap.grad_input,
          per_tap.grad_input_weight),
+    Leaf("winograd_compiled", "grad_input", _winograd, lambda case: _winograd_features(case, case.length),
+         winograd.grad_input, winograd.grad_input_weight),
     Leaf("gather_compiled", "grad_input", _compiled, _gather_features, gather.grad_input,
          gather.grad_input_weight),
     Leaf("depthwise_compiled", "grad_input", _compiled_depthwise, _depthwise_features, depthwise.grad_input_compiled),

@@ -36,6 +36,8 @@ COST = {
     ("conv1d", "im2col_gemm"): (15.0, 5.0, 100.0, 24.0, 0.8),
     ("conv1d", "polyphase_gemm"): (40.0, 5.0, 100.0, 24.0, 0.8),
     ("conv1d", "per_tap_gemm"): (15.0, 5.0, 100.0, 24.0, 0.8),
+    ("conv1d", "winograd_compiled"): (15.0, 5.0, 150.0, 24.0, 0.8),
+    ("grad_input", "winograd_compiled"): (15.0, 5.0, 150.0, 24.0, 0.8),
     ("conv1d", "gather_compiled"): (20.0, 5.0, 30.0, 0.0, 0.5),
     ("conv1d", "depthwise_compiled"): (10.0, 5.0, 3.0, 0.0, 0.5),
     ("conv1d", "depthwise_numpy"): (30.0, 5.0, 1.0, 0.0, 0.5),
