@@ -109,21 +109,8 @@ class TapPlan:
         """The most taps that share one shift."""
         return max(collections.Counter(t.q for t in self.taps).values())
 
-    def consecutive(self, stride):
-        """Whether long-signal offset ``q·s + r - k`` is the same for every tap (unit dilation)."""
-        first = self.taps[0]
-        start = first.q * stride + first.r - first.k
-        return all(t.q * stride + t.r - t.k == start for t in self.taps), start
-
 
 @functools.lru_cache(maxsize=512)
 def tap_plan(kernel_size, stride, padding, dilation):
     taps = tuple(Tap(k, *divmod(k * dilation - padding, stride)) for k in range(kernel_size))
     return TapPlan(taps, tuple(sorted({t.q for t in taps})))
-
-
-def case_of(x_shape, w_shape, length, out_length, stride, padding, dilation, groups, itemsize, numpy=True):
-    """The Case of arrays x (or its length) and w (C_out, C_g, K)."""
-    c_out, c_group, k = w_shape
-    return Case(x_shape[0], c_group * groups, c_out, k, stride, padding, dilation, groups, length, out_length,
-                itemsize, numpy)
