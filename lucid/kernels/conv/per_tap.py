@@ -22,20 +22,27 @@ def _tap_spans(offsets, length, other_length):
 
 def _accumulate_taps(xp, weights, src, dst, spans, start, tmp):
     """dst = sum over spans of weights[tap] @ src[..., t - offset] for t in [start, start + width); positions
-    no tap reaches are zeroed."""
+    no tap reaches are zeroed.
+
+    Every GEMM writes a contiguous prefix of ``tmp``: NumPy's matmul into a strided ``out`` (a
+    slice of the output rows) skips BLAS for its own loop, several times slower.
+    """
     stop = start + dst.shape[-1]
+    flat = tmp.reshape(-1)
     for j, (tap, offset, lo, hi) in enumerate(spans):
         lo, hi = max(lo, start), min(hi, stop)
+        if hi > lo:
+            part = flat[: tmp.shape[0] * tmp.shape[1] * (hi - lo)].reshape(tmp.shape[0], tmp.shape[1], hi - lo)
+            xp.matmul(weights[tap], src[..., lo - offset : hi - offset], out=part)
         if j == 0:
             if hi > lo:
-                xp.matmul(weights[tap], src[..., lo - offset : hi - offset], out=dst[..., lo - start : hi - start])
+                dst[..., lo - start : hi - start] = part
             else:
                 lo = hi = start
             dst[..., : lo - start] = 0
             dst[..., hi - start :] = 0
         elif hi > lo:
-            dst[..., lo - start : hi - start] += xp.matmul(weights[tap], src[..., lo - offset : hi - offset],
-                                                           out=tmp[..., : hi - lo])
+            dst[..., lo - start : hi - start] += part
 
 
 def _taps_over(xp, weights, src, out, offsets, bias, rows):
