@@ -47,10 +47,13 @@ def gradcheck(func, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True
         for i in range(flat.size):
             saved = flat[i]
             flat[i] = saved + eps
+            t._bump_version()  # an in-place change: caches keyed on the version must see it
             up = objective()
             flat[i] = saved - eps
+            t._bump_version()
             down = objective()
             flat[i] = saved
+            t._bump_version()
             numeric[i] = (up - down) / (2 * eps)
         numeric = numeric.reshape(t.shape)
         if not np.allclose(grad, numeric, atol=atol, rtol=rtol):

@@ -1,14 +1,13 @@
 """Optional numba-compiled loops for the passes NumPy runs as separate calls (``pip install lucid[fast]``).
 
-:mod:`lucid.kernels.conv` calls these only where they measured faster than its NumPy code and
-falls back to NumPy when numba is missing, when ``LUCID_NO_NUMBA=1`` is set, or inside
-``conv.formulation(None, compiled=False)``. numba is imported on first use (it takes about
+The ``*_compiled`` leaves of :mod:`lucid.kernels.conv` call these; they do not apply when numba
+is missing, when ``LUCID_NO_NUMBA=1`` is set, or inside ``conv.compiled_kernels(False)``. numba is imported on first use (it takes about
 0.2 s) and the functions are compiled then, once per dtype/layout, and cached on disk.
 
 The loops themselves live in :mod:`._numba`. Every function writes into an output array the
 caller allocated. The depthwise kernels run their outer loop with ``prange`` over independent
 rows, so no two threads write the same element; the gather kernels (narrow dense layers) are
-serial over a range of jobs, and conv.py spreads the ranges over its thread pool.
+serial over a range of jobs, and the conv workspace spreads the ranges over its thread pool.
 """
 
 import importlib.util

@@ -2,7 +2,7 @@
 
 Functions are module-level so that numba's on-disk cache also covers the kernels that call the
 small helpers (a closure over other compiled functions is recompiled in every process).
-Positions follow conv.py: long-signal position ``t = l·s + k·d - p`` for short position ``l``, tap ``k``.
+Positions follow kernels/conv/geometry.py: long-signal position ``t = l·s + k·d - p`` for short position ``l``, tap ``k``.
 """
 
 import numba
@@ -242,7 +242,7 @@ def gather_grad_weight(x, g, gw, stride, tap_in, tap_shift, block, first, last):
                         gw[grp, o, c, tap] += _dot(short[o], m0, rows[row + c], offset, size)
 
 
-# serial, run on conv.py's thread pool (jobs [first, last) per call): numba's OpenMP workers spin
+# serial, run on kernels/conv/workspace.py's thread pool (jobs [first, last) per call): numba's OpenMP workers spin
 # after a parallel loop and took the cores from the GEMMs that followed (a backward ran 2-4x slower)
 @numba.njit(cache=True, nogil=True, fastmath={"reassoc", "contract"})
 def gather(x, wt, bias, has_bias, out, in_phases, out_phases, tap_in, tap_out, tap_shift, block, first, last):
@@ -298,27 +298,6 @@ def gather(x, wt, bias, has_bias, out, in_phases, out_phases, tap_in, tap_out, t
                         dst[i * out_phases] = src[i]
 
 
-# serial: it runs right after a GEMM, while OpenBLAS's threads still spin on the cores, and
-# numba's parallel workers measured 3-4x slower there than one thread
-@numba.njit(cache=True, nogil=True, fastmath={"reassoc", "contract"})
-def col2im(cols, bias, has_bias, init, out, start, stride, padding, dilation):
-    # out[n, c, (start + l)·s + k·d - p] += cols[n, c, k, l]; init: first set the rows to the bias (or 0)
-    n, c_in, k, size = cols.shape
-    length = out.shape[2]
-    for row in range(n * c_in):
-        b, c = row // c_in, row % c_in
-        dst = out[b, c]
-        if init:
-            dst[:] = bias[c] if has_bias else 0
-        for tap in range(k):
-            base = start * stride + tap * dilation - padding
-            lo = min(size, max(0, (-base + stride - 1) // stride))
-            hi = max(lo, min(size, (length - 1 - base) // stride + 1))
-            src = cols[b, c, tap]
-            for l in range(lo, hi):
-                dst[l * stride + base] += src[l]
-
-
 @numba.njit(cache=True, nogil=True, fastmath={"reassoc", "contract"})
 def col2im_phases(cols, bias, has_bias, out, stride, tap_phase, tap_shift, first, last):
     # The transposed convolution's col2im: out[n, g·C_g + c, (l + q_k)·s + r_k] += cols[g, c, k, n, l]
@@ -367,5 +346,52 @@ def phase_weight(w, out, tap_shift, tap_phase, covered, first, last):
                 dst[c] = src[c, tap]
 
 
+@numba.njit(cache=True, nogil=True, fastmath={"contract"})
+def winograd23_input(x, v, first, dilation, padding):
+    # Winograd F(2, 3) input transform of tiles u in [first, first + B): tile u starts at output
+    # l0 = (u // d)·2d + u % d and covers outputs l0 and l0 + d, which read x at t = l0 - p + i·d,
+    # i = 0..3 (zero outside): v[:, c, j] = B^T (x_t0, x_t1, x_t2, x_t3). Each output reads exactly
+    # the inputs its definition does (y0: i = 0..2, y1: i = 1..3), so a NaN stays where it belongs.
+    c_in, length = x.shape
+    count = v.shape[2]
+    zero = np.zeros(1, dtype=x.dtype)[0]
+    for c in range(c_in):
+        src = x[c]
+        for j in range(count):
+            u = first + j
+            t = (u // dilation) * 2 * dilation + u % dilation - padding
+            if t >= 0 and t + 3 * dilation < length:
+                d0, d1, d2, d3 = src[t], src[t + dilation], src[t + 2 * dilation], src[t + 3 * dilation]
+            else:
+                d0 = src[t] if 0 <= t < length else zero
+                d1 = src[t + dilation] if 0 <= t + dilation < length else zero
+                d2 = src[t + 2 * dilation] if 0 <= t + 2 * dilation < length else zero
+                d3 = src[t + 3 * dilation] if 0 <= t + 3 * dilation < length else zero
+            v[0, c, j] = d0 - d2
+            v[1, c, j] = d1 + d2
+            v[2, c, j] = d2 - d1
+            v[3, c, j] = d1 - d3
+
+
+@numba.njit(cache=True, nogil=True, fastmath={"contract"})
+def winograd23_output(m, bias, has_bias, y, first, dilation):
+    # the output transform A^T of the tiles u in [first, first + B), plus the bias:
+    # y[o, l0] = m0 + m1 + m2, y[o, l0 + d] = m1 - m2 - m3
+    c_out, out_length = y.shape
+    count = m.shape[2]
+    zero = np.zeros(1, dtype=y.dtype)[0]
+    for o in range(c_out):
+        b = bias[o] if has_bias else zero
+        dst = y[o]
+        for j in range(count):
+            u = first + j
+            l0 = (u // dilation) * 2 * dilation + u % dilation
+            m0, m1, m2, m3 = m[0, o, j], m[1, o, j], m[2, o, j], m[3, o, j]
+            dst[l0] = m0 + m1 + m2 + b
+            if l0 + dilation < out_length:
+                dst[l0 + dilation] = m1 - m2 - m3 + b
+
+
 KERNELS = {f.__name__: f for f in (direct_conv1d, direct_grad_input, gather, gather_grad_weight,
-                                   direct_grad_weight, col2im, col2im_phases, phase_weight)}
+                                   direct_grad_weight, col2im_phases, phase_weight,
+                                   winograd23_input, winograd23_output)}

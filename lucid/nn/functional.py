@@ -43,10 +43,6 @@ def _check_bias(name, bias, out_channels, x):
         raise TypeError(f"{name}: bias dtype {bias.dtype} must match input dtype {x.dtype}")
 
 
-def _add_bias(out, bias):
-    return out if bias is None else out + bias.reshape(1, -1, *([1] * (out.ndim - 2)))
-
-
 def _conv_transpose(name, n, input, weight, bias, stride, padding, output_padding, groups, dilation):
     """Checks shared by every transposed convolution, then the op (1-d runs on its own fast kernels)."""
     _check_input(name, input, weight, n)
@@ -123,8 +119,8 @@ def _conv(name, n, input, weight, bias, stride, padding, dilation, groups):
             where = f"length {l + 2 * p_}" if n == 1 else f"size {l + 2 * p_} along spatial dim {axis}"
             raise ValueError(f"{name}: padded input {where} is shorter than the dilated kernel {d_ * (k - 1) + 1}")
     _check_bias(name, bias, c_out, input)
-    out = conv_ops.ConvNd.apply(input, weight, stride=s, padding=p, dilation=d, groups=groups)
-    return _add_bias(out, bias)
+    inputs = (input, weight) if bias is None else (input, weight, bias)  # the bias is added in the output pass
+    return conv_ops.ConvNd.apply(*inputs, stride=s, padding=p, dilation=d, groups=groups)
 
 
 def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):

@@ -1,10 +1,11 @@
 """Convolutions of any spatial rank as Functions; each one's backward is built from the other two.
 
 ``stride``, ``padding``, ``output_padding`` and ``dilation`` are tuples with one entry per
-spatial dim. Only the forward looks at the rank: 1-d runs on the tuned kernels of
-``kernels/conv.py``, 2-d and 3-d on the generic ones of ``kernels/convnd.py``; the autograd
-wiring is shared. Every gradient is again a Function of this file, so gradients of gradients
-(``create_graph=True``) work. ``forward_meta`` gives each output's shape for shape-only
+spatial dim. Only the forward looks at the rank: 1-d runs on the kernel registry of
+``kernels/conv/``, 2-d and 3-d on the generic kernels of ``kernels/convnd.py``; the autograd
+wiring is shared. Every gradient is again a Function of this file, so one backward path serves
+plain and ``create_graph=True`` backward alike. Bias policy: both convolutions take an optional
+bias as a third input, which the 1-d kernels add in their own output pass. ``forward_meta`` gives each output's shape for shape-only
 ("meta") tensors without touching a kernel.
 """
 
@@ -12,7 +13,6 @@ import numpy as np
 
 from .. import _meta
 from ..autograd.function import Function
-from ..autograd.grad_mode import is_grad_enabled
 from ..kernels import conv as kernels_1d
 from ..kernels import convnd as kernels_nd
 
@@ -29,6 +29,22 @@ def _output_padding(size, out_size, kernel_size, stride, padding, dilation):
     return tuple(n - m for n, m in zip(size, smallest))
 
 
+def _bias_grad(ctx, grad_out):
+    """() without a bias input, else (its gradient or None,)."""
+    if len(ctx.inputs) < 3:
+        return ()
+    return (grad_out.sum((0, *range(2, grad_out.ndim))) if ctx.inputs[2].requires_grad else None,)
+
+
+def _add_bias(out, bias):
+    return out if bias is None else out + bias.reshape(1, -1, *([1] * (out.ndim - 2)))
+
+
+def _cache_key(weight):
+    """(tensor, version): the 1-d kernels reuse a rearranged weight until the tensor changes in place."""
+    return weight, weight._version
+
+
 def _crop(t, size):
     """``t`` cut to spatial ``size``: with output_padding >= stride the adjoint is longer than the input."""
     if tuple(t.shape[2:]) == tuple(size):
@@ -37,25 +53,27 @@ def _crop(t, size):
 
 
 class ConvNd(Function):
-    """Convolution (cross-correlation); weight is (C_out, C_in // groups, *K)."""
+    """Convolution (cross-correlation); weight is (C_out, C_in // groups, *K); an optional bias is a third input."""
 
     @staticmethod
-    def forward(ctx, x, w, stride, padding, dilation, groups):
+    def forward(ctx, x, w, bias=None, *, stride, padding, dilation, groups):
         ctx.cfg = (stride, padding, dilation, groups)
+        bias = None if bias is None else _compute(bias)
         if len(stride) == 1:
-            out = kernels_1d.conv1d(_compute(x), _compute(w), stride[0], padding[0], dilation[0], groups)
+            out = kernels_1d.conv1d(_compute(x), _compute(w), stride[0], padding[0], dilation[0], groups, bias=bias,
+                                    cache_key=_cache_key(ctx.inputs[1]))
         else:
-            out = kernels_nd.convnd(_compute(x), _compute(w), *ctx.cfg)
+            out = _add_bias(kernels_nd.convnd(_compute(x), _compute(w), *ctx.cfg), bias)
         return out.astype(x.dtype, copy=False)
 
     @staticmethod
-    def forward_meta(ctx, x, w, stride, padding, dilation, groups):
+    def forward_meta(ctx, x, w, bias=None, *, stride, padding, dilation, groups):
         size = kernels_nd.conv_output_shape(x.shape[2:], w.shape[2:], stride, padding, dilation)
         return _meta.empty((x.shape[0], w.shape[0], *size), x.dtype)
 
     @staticmethod
     def backward(ctx, grad_out):
-        x, w = ctx.inputs
+        x, w = ctx.inputs[:2]
         stride, padding, dilation, groups = ctx.cfg
         grad_x = grad_w = None
         if x.requires_grad:
@@ -65,7 +83,7 @@ class ConvNd(Function):
         if w.requires_grad:
             grad_w = ConvNdGradWeight.apply(x, grad_out, kernel_size=w.shape[2:], stride=stride, padding=padding,
                                             dilation=dilation, groups=groups)
-        return grad_x, grad_w
+        return (grad_x, grad_w) + _bias_grad(ctx, grad_out)
 
 
 class ConvTransposeNd(Function):
@@ -77,13 +95,11 @@ class ConvTransposeNd(Function):
         size = kernels_nd.conv_transpose_output_shape(x.shape[2:], w.shape[2:], stride, padding, output_padding,
                                                       dilation)
         bias = None if bias is None else _compute(bias)
-        if len(stride) == 1:  # the 1-d kernel adds the bias in its own output pass
+        if len(stride) == 1:
             out = kernels_1d.conv1d_grad_input(_compute(x), _compute(w), size[0], stride[0], padding[0], dilation[0],
-                                               groups, bias=bias)
+                                               groups, bias=bias, cache_key=_cache_key(ctx.inputs[1]))
         else:
-            out = kernels_nd.convnd_grad_input(_compute(x), _compute(w), size, *ctx.cfg)
-            if bias is not None:
-                out = out + bias.reshape(1, -1, *([1] * len(size)))
+            out = _add_bias(kernels_nd.convnd_grad_input(_compute(x), _compute(w), size, *ctx.cfg), bias)
         return out.astype(x.dtype, copy=False)
 
     @staticmethod
@@ -96,12 +112,6 @@ class ConvTransposeNd(Function):
     def backward(ctx, grad_out):
         x, w = ctx.inputs[:2]
         stride, padding, dilation, groups = ctx.cfg
-        grad_bias = ()
-        if len(ctx.inputs) == 3:
-            grad_bias = (grad_out.sum((0, *range(2, grad_out.ndim))) if ctx.inputs[2].requires_grad else None,)
-        if (len(stride) == 1 and x.requires_grad and w.requires_grad and not is_grad_enabled()
-                and not _meta.is_meta(grad_out._array)):
-            return _shared_backward_1d(grad_out, x, w, ctx.cfg) + grad_bias
         grad_x = grad_w = None
         if x.requires_grad:
             grad_x = ConvNd.apply(grad_out, w, stride=stride, padding=padding, dilation=dilation, groups=groups)
@@ -110,23 +120,7 @@ class ConvTransposeNd(Function):
             # the roles swap: the transposed convolution's output plays the convolution's input
             grad_w = ConvNdGradWeight.apply(grad_out, x, kernel_size=w.shape[2:], stride=stride, padding=padding,
                                             dilation=dilation, groups=groups)
-        return (grad_x, grad_w) + grad_bias
-
-
-def _shared_backward_1d(grad_out, x, w, cfg):
-    """Input and weight gradients of a 1-d transposed convolution from one kernel call.
-
-    Used when no graph is recorded over the gradients: both read one shared im2col of grad_out.
-    """
-    from ..tensor import Tensor
-
-    (stride,), (padding,), (dilation,), groups = cfg
-    gx, gw = kernels_1d.conv1d_and_grad_weight(_compute(grad_out._array), _compute(w._array), _compute(x._array), stride,
-                                               padding, dilation, groups)
-    if gx.shape[-1] != x.shape[-1]:
-        gx = gx[..., : x.shape[-1]]
-    return (Tensor._from_array(gx.astype(x._array.dtype, copy=False), grad_out.device),
-            Tensor._from_array(gw.astype(w._array.dtype, copy=False), grad_out.device))
+        return (grad_x, grad_w) + _bias_grad(ctx, grad_out)
 
 
 class ConvNdGradWeight(Function):

@@ -1,15 +1,14 @@
-"""Every formulation of the 1-d convolution kernels against loops written from the definition.
+"""Every leaf of the 1-d convolution kernels against loops written from the definition.
 
-The kernels pick polyphase, gemm or direct per shape; each is forced here (``method=`` and
-the ``formulation`` context manager) so a path the suite's shapes never choose stays tested.
+``choose`` picks one leaf per shape; each applicable leaf is forced here through ``method=`` so a
+formulation the suite's shapes never choose stays tested.
 """
 
 import numpy as np
 import pytest
 
 from lucid.kernels import conv as kernels
-
-METHODS = kernels.METHODS + ("auto",)
+from lucid.kernels.conv import tuning
 
 # (N, C_in, C_out, K, stride, padding, dilation, groups, L) of conv1d (w is (C_out, C_in // groups, K))
 GRID = {
@@ -31,6 +30,7 @@ GRID = {
     "many-taps": (2, 3, 2, 40, 8, 5, 1, 1, 90),
     "many-taps-dilated-grouped": (2, 4, 2, 36, 3, 40, 2, 2, 60),
     "many-taps-long": (2, 2, 2, 34, 1, 3, 1, 1, 300),
+    "same-dilated-long": (1, 4, 4, 3, 1, 5, 5, 1, 700),  # a residual block's "same" conv
 }
 
 
@@ -88,11 +88,45 @@ def tolerance(dtype):
     return dict(rtol=1e-4, atol=1e-4) if dtype == np.float32 else dict(rtol=1e-10, atol=1e-10)
 
 
-def cases():
-    for name, shape in GRID.items():
-        s, d = shape[4], shape[6]
-        for extra in range(max(s, d)):  # output_padding of the transposed conv: the same L_out, a longer input
-            yield pytest.param(shape, extra, id=f"{name}-op{extra}")
+def case_of(shape, length=None):
+    n, c_in, c_out, k, s, p, d, groups, base = shape
+    return kernels.make_case((n, c_in, base), (c_out, c_in // groups, k), base if length is None else length, s, p, d,
+                             groups, out_length=out_length(base, k, s, p, d))
+
+
+def leaf_params(names=GRID):
+    """(shape, op, leaf name) for every leaf that applies to a grid shape (here: numba or not)."""
+    for name in names:
+        case = case_of(GRID[name])
+        for op in kernels.OPS:
+            for leaf in kernels.applicable(op, case):
+                yield pytest.param(GRID[name], op, leaf.name, id=f"{name}-{op}-{leaf.name}")
+
+
+def run(op, method, x, w, y, shape, length, bias=None):
+    n, c_in, c_out, k, s, p, d, groups, _ = shape
+    if op == "conv1d":
+        return kernels.conv1d(x, w, s, p, d, groups, bias=bias, method=method)
+    if op == "grad_input":
+        return kernels.conv1d_grad_input(y, w, length, s, p, d, groups, bias=bias, method=method)
+    return kernels.conv1d_grad_weight(x, y, k, s, p, d, groups, method=method)
+
+
+def expected(op, x, w, y, shape, length):
+    n, c_in, c_out, k, s, p, d, groups, _ = shape
+    if op == "conv1d":
+        return naive_conv1d(x, w, s, p, d, groups)
+    if op == "grad_input":
+        return naive_conv_transpose1d(y, w, length, s, p, d, groups)
+    return naive_grad_weight(x, y, k, s, p, d, groups)
+
+
+def arrays(rng, shape, length, dtype=np.float64):
+    n, c_in, c_out, k, s, p, d, groups, base = shape
+    x = rng.standard_normal((n, c_in, length)).astype(dtype)
+    w = rng.standard_normal((c_out, c_in // groups, k)).astype(dtype)
+    y = rng.standard_normal((n, c_out, out_length(base, k, s, p, d))).astype(dtype)
+    return x, w, y
 
 
 @pytest.fixture(params=[np.float32, np.float64], ids=["float32", "float64"])
@@ -100,135 +134,83 @@ def dtype(request):
     return request.param
 
 
-@pytest.mark.parametrize("method", METHODS)
-@pytest.mark.parametrize("shape, extra", list(cases()))
-def test_every_formulation_matches_the_definition(rng, shape, extra, method, dtype):
-    n, c_in, c_out, k, s, p, d, groups, length = shape
-    l_out = out_length(length, k, s, p, d)
-    length += extra
-    if out_length(length, k, s, p, d) != l_out:
-        pytest.skip("this output_padding changes L_out")
-    x = rng.standard_normal((n, c_in, length)).astype(dtype)
-    w = rng.standard_normal((c_out, c_in // groups, k)).astype(dtype)
-    y = rng.standard_normal((n, c_out, l_out)).astype(dtype)
-    b = rng.standard_normal(c_in).astype(dtype)
-    method = None if method == "auto" else method
-    tol = tolerance(dtype)
-
-    got = kernels.conv1d(x, w, s, p, d, groups, method=method)
-    assert got.dtype == dtype
-    np.testing.assert_allclose(got, naive_conv1d(x, w, s, p, d, groups), **tol)
-
-    got = kernels.conv1d_grad_input(y, w, length, s, p, d, groups, method=method)
-    assert got.dtype == dtype and got.shape == x.shape
-    np.testing.assert_allclose(got, naive_conv_transpose1d(y, w, length, s, p, d, groups), **tol)
-
-    got = kernels.conv1d_grad_input(y, w, length, s, p, d, groups, bias=b, method=method)
-    expected = naive_conv_transpose1d(y, w, length, s, p, d, groups) + b[:, None]
-    np.testing.assert_allclose(got, expected, **tol)
-
-    got = kernels.conv1d_grad_weight(x, y, k, s, p, d, groups, method=method)
-    assert got.dtype == dtype
-    np.testing.assert_allclose(got, naive_grad_weight(x, y, k, s, p, d, groups), **tol)
-
-    # the transposed convolution's backward pair, sharing one im2col of the long signal
-    got_y, got_w = kernels.conv1d_and_grad_weight(x, w, y, s, p, d, groups, method=method)
-    np.testing.assert_allclose(got_y, naive_conv1d(x, w, s, p, d, groups), **tol)
-    np.testing.assert_allclose(got_w, naive_grad_weight(x, y, k, s, p, d, groups), **tol)
+@pytest.mark.parametrize("shape, op, method", list(leaf_params()))
+def test_every_leaf_matches_the_definition(rng, shape, op, method, dtype):
+    s, d, base = shape[4], shape[6], shape[8]
+    for extra in range(max(s, d)):  # output_padding of the transposed conv: the same L_out, a longer input
+        length = base + extra
+        if op != "grad_input" and extra:
+            break
+        if out_length(length, *shape[3:5], shape[5], d) != out_length(base, *shape[3:5], shape[5], d):
+            continue
+        x, w, y = arrays(rng, shape, length, dtype)
+        want = expected(op, x, w, y, shape, length)
+        got = run(op, method, x, w, y, shape, length)
+        assert got.dtype == dtype and got.shape == want.shape
+        np.testing.assert_allclose(got, want, **tolerance(dtype))
+        if op != "grad_weight":  # the fused bias
+            bias = rng.standard_normal(got.shape[1]).astype(dtype)
+            np.testing.assert_allclose(run(op, method, x, w, y, shape, length, bias), want + bias[:, None],
+                                       **tolerance(dtype))
 
 
-@pytest.mark.parametrize("method", METHODS)
-@pytest.mark.parametrize("name", list(GRID))
-def test_grad_input_is_the_adjoint_of_conv1d(rng, name, method):
-    """<conv1d(x), y> == <x, conv1d_grad_input(y)> for every formulation."""
-    n, c_in, c_out, k, s, p, d, groups, length = GRID[name]
-    x = rng.standard_normal((n, c_in, length))
-    w = rng.standard_normal((c_out, c_in // groups, k))
-    y = rng.standard_normal((n, c_out, out_length(length, k, s, p, d)))
-    method = None if method == "auto" else method
-    lhs = np.vdot(kernels.conv1d(x, w, s, p, d, groups, method=method), y)
-    rhs = np.vdot(x, kernels.conv1d_grad_input(y, w, length, s, p, d, groups, method=method))
-    assert lhs == pytest.approx(rhs, rel=1e-10, abs=1e-10)
+@pytest.mark.parametrize("shape, op, method", list(leaf_params(["strided-padded", "dilated", "depthwise", "long",
+                                                                 "many-taps-long", "same-dilated-long"])))
+def test_every_leaf_agrees_across_chunkings(rng, monkeypatch, shape, op, method):
+    """Scratch budgets of one byte: chunks of one sample and of a block of positions, pool splits."""
+    length = shape[8]
+    x, w, y = arrays(rng, shape, length)
+    whole = run(op, method, x, w, y, shape, length)
+    for name in ("WORKSPACE_BYTES", "DIRECT_BLOCK_BYTES", "PER_TAP_BLOCK_BYTES", "PARALLEL_BYTES"):
+        monkeypatch.setattr(tuning, name, 0 if name == "PARALLEL_BYTES" else 1)
+    if method == "col2im_compiled":  # chunks of whole samples: one sample's columns per chunk
+        n, c_in, c_out, k, s, p, d, groups, _ = shape
+        monkeypatch.setattr(tuning, "WORKSPACE_BYTES", 8 * c_in * k * y.shape[-1])
+    np.testing.assert_allclose(run(op, method, x, w, y, shape, length), whole, rtol=1e-10, atol=1e-10)
 
 
-@pytest.mark.parametrize("method", kernels.METHODS)
-@pytest.mark.parametrize("name", ["strided-padded", "dilated-strided", "depthwise", "length-1-padded", "long",
-                                  "many-taps-dilated-grouped"])
-def test_chunked_and_blocked_runs_give_the_same_result(rng, monkeypatch, name, method):
-    """A tiny workspace budget forces one chunk per batch row and position block; a zero
-    parallel threshold sends every copy through the thread pool."""
-    n, c_in, c_out, k, s, p, d, groups, length = GRID[name]
-    x = rng.standard_normal((n, c_in, length))
-    w = rng.standard_normal((c_out, c_in // groups, k))
-    y = rng.standard_normal((n, c_out, out_length(length, k, s, p, d)))
-    whole = (kernels.conv1d(x, w, s, p, d, groups, method=method),
-             kernels.conv1d_grad_input(y, w, length, s, p, d, groups, method=method),
-             kernels.conv1d_grad_weight(x, y, k, s, p, d, groups, method=method))
-    monkeypatch.setattr(kernels, "WORKSPACE_BYTES", 1)
-    monkeypatch.setattr(kernels, "DIRECT_BLOCK_BYTES", 1)
-    monkeypatch.setattr(kernels, "PARALLEL_BYTES", 0)
-    chunked = (kernels.conv1d(x, w, s, p, d, groups, method=method),
-               kernels.conv1d_grad_input(y, w, length, s, p, d, groups, method=method),
-               kernels.conv1d_grad_weight(x, y, k, s, p, d, groups, method=method))
-    for a, b in zip(whole, chunked):
-        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
-
-
-def test_the_formulation_context_manager_forces_a_path_and_restores_auto(rng, monkeypatch):
-    called = []
-    for name in ("_grad_input_polyphase", "_grad_input_gemm", "_grad_input_direct"):
-        original = getattr(kernels, name)
-        monkeypatch.setattr(kernels, name, lambda *a, _f=original, _n=name: called.append(_n) or _f(*a))
-    y = rng.standard_normal((1, 4, 5))
-    w = rng.standard_normal((4, 2, 3))
-    for method in kernels.METHODS:
-        with kernels.formulation(method):
-            kernels.conv1d_grad_input(y, w, 11, 2, 0, 1, 1)
-        assert called[-1] == f"_grad_input_{method}"
-    kernels.conv1d_grad_input(y, w, 11, 2, 0, 1, 1, method="direct")  # the keyword wins outside a block
-    assert called[-1] == "_grad_input_direct"
-
-
-def test_an_unknown_formulation_is_rejected():
-    with pytest.raises(ValueError, match="method must be"):
-        with kernels.formulation("fft"):
-            pass
-    with pytest.raises(ValueError, match="method must be"):
-        kernels.conv1d(np.zeros((1, 1, 4)), np.zeros((1, 1, 2)), 1, 0, 1, 1, method="fft")
-
-
-@pytest.mark.parametrize("budget", [1, 1 << 12])
-@pytest.mark.parametrize("name", ["strided-padded", "dilated-strided", "wide-padding", "length-1-padded", "long",
-                                  "many-taps-long"])
-def test_the_backward_pair_and_transposed_forward_agree_across_chunkings(rng, monkeypatch, name, budget):
-    """Chunks of one sample and of a block of positions: the pair's GEMM writes rows of y in
-    place and the transposed forward writes its phase GEMMs into the chunk's phase buffer."""
-    n, c_in, c_out, k, s, p, d, groups, length = GRID[name]
-    x = rng.standard_normal((n, c_in, length))
-    w = rng.standard_normal((c_out, c_in // groups, k))
-    y = rng.standard_normal((n, c_out, out_length(length, k, s, p, d)))
-    b = rng.standard_normal(c_in)
-    monkeypatch.setattr(kernels, "WORKSPACE_BYTES", budget)
-    monkeypatch.setattr(kernels, "PARALLEL_BYTES", 0)
-    got_y, got_w = kernels.conv1d_and_grad_weight(x, w, y, s, p, d, groups, method="gemm")
-    np.testing.assert_allclose(got_y, naive_conv1d(x, w, s, p, d, groups), rtol=1e-10, atol=1e-10)
-    np.testing.assert_allclose(got_w, naive_grad_weight(x, y, k, s, p, d, groups), rtol=1e-10, atol=1e-10)
-    got = kernels.conv1d_grad_input(y, w, length, s, p, d, groups, bias=b, method="polyphase")
-    expected = naive_conv_transpose1d(y, w, length, s, p, d, groups) + b[:, None]
-    np.testing.assert_allclose(got, expected, rtol=1e-10, atol=1e-10)
-
-
-@pytest.mark.parametrize("method", METHODS)
-@pytest.mark.parametrize("name", ["strided-padded", "dilated", "depthwise", "long"])
-def test_weight_gradients_are_new_arrays_that_own_their_memory(rng, name, method):
+@pytest.mark.parametrize("shape, op, method", list(leaf_params(["strided-padded", "dilated", "depthwise", "long"])))
+def test_weight_gradients_are_new_arrays_that_own_their_memory(rng, shape, op, method):
     """The autograd engine adopts a gradient as ``.grad`` without a copy only when it is not a
     view; a weight gradient as large as the weight must not pay that copy."""
-    n, c_in, c_out, k, s, p, d, groups, length = GRID[name]
-    x = rng.standard_normal((n, c_in, length))
-    w = rng.standard_normal((c_out, c_in // groups, k))
-    y = rng.standard_normal((n, c_out, out_length(length, k, s, p, d)))
-    method = None if method == "auto" else method
-    gw = kernels.conv1d_grad_weight(x, y, k, s, p, d, groups, method=method)
-    _, gw_pair = kernels.conv1d_and_grad_weight(x, w, y, s, p, d, groups, method=method)
-    for got in (gw, gw_pair):
-        assert got.base is None and got.flags.c_contiguous and got.shape == w.shape
+    if op != "grad_weight":
+        pytest.skip("weight gradients only")
+    x, w, y = arrays(rng, shape, shape[8])
+    gw = run(op, method, x, w, y, shape, shape[8])
+    assert gw.base is None and gw.flags.c_contiguous and gw.shape == w.shape
+
+
+@pytest.mark.parametrize("name", ["strided-padded", "dilated-strided", "depthwise", "many-taps"])
+def test_conv1d_and_its_input_gradient_are_adjoint_for_every_leaf(rng, name):
+    """<conv1d(x), y> == <x, conv1d_grad_input(y)>, whichever leaves run the two."""
+    shape = GRID[name]
+    x, w, y = arrays(rng, shape, shape[8])
+    case = case_of(shape)
+    n, c_in, c_out, k, s, p, d, groups, length = shape
+    for forward in kernels.applicable("conv1d", case):
+        lhs = np.vdot(kernels.conv1d(x, w, s, p, d, groups, method=forward.name), y)
+        for adjoint in kernels.applicable("grad_input", case):
+            rhs = np.vdot(x, kernels.conv1d_grad_input(y, w, length, s, p, d, groups, method=adjoint.name))
+            np.testing.assert_allclose(lhs, rhs, rtol=1e-10)
+
+
+def test_choose_picks_an_applicable_leaf_for_every_op():
+    for name, shape in GRID.items():
+        case = case_of(shape)
+        for op in kernels.OPS:
+            assert kernels.choose(op, case) in kernels.applicable(op, case)
+
+
+def test_an_unknown_or_inapplicable_leaf_is_rejected_with_the_names_that_exist():
+    with pytest.raises(ValueError, match="method must be None or one of .*im2col_gemm"):
+        kernels.conv1d(np.zeros((1, 1, 4)), np.zeros((1, 1, 2)), 1, 0, 1, 1, method="fft")
+    with pytest.raises(ValueError, match="does not apply.*applicable"):
+        kernels.conv1d(np.zeros((1, 1, 4)), np.zeros((1, 1, 2)), 2, 0, 1, 1, method="per_tap_gemm")
+
+
+def test_without_compiled_kernels_no_compiled_leaf_applies():
+    case = case_of(GRID["depthwise"])
+    with kernels.compiled_kernels(False):
+        for op in kernels.OPS:
+            assert not any(leaf.name.endswith("_compiled") for leaf in kernels.applicable(op, case))
+            assert not kernels.choose(op, case).name.endswith("_compiled")

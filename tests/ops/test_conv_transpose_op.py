@@ -1,8 +1,4 @@
-"""ConvTranspose1d's fast routes give the same values as the composed ones.
-
-A plain backward takes both gradients from one shared kernel call and a fused bias; with
-``create_graph=True`` the gradients are built from differentiable Functions instead.
-"""
+"""ConvTranspose1d's backward: plain and ``create_graph=True`` take one path and agree; the fused bias keeps dtypes."""
 
 import numpy as np
 import pytest
