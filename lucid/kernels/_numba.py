@@ -346,52 +346,97 @@ def phase_weight(w, out, tap_shift, tap_phase, covered, first, last):
                 dst[c] = src[c, tap]
 
 
-@numba.njit(cache=True, nogil=True, fastmath={"contract"})
-def winograd23_input(x, v, first, dilation, padding):
-    # Winograd F(2, 3) input transform of tiles u in [first, first + B): tile u starts at output
-    # l0 = (u // d)·2d + u % d and covers outputs l0 and l0 + d, which read x at t = l0 - p + i·d,
-    # i = 0..3 (zero outside): v[:, c, j] = B^T (x_t0, x_t1, x_t2, x_t3). Each output reads exactly
-    # the inputs its definition does (y0: i = 0..2, y1: i = 1..3), so a NaN stays where it belongs.
-    c_in, length = x.shape
-    count = v.shape[2]
-    zero = np.zeros(1, dtype=x.dtype)[0]
-    for c in range(c_in):
+@numba.njit(cache=True, nogil=True)
+def winograd_split(x, x3, padding, first, last):
+    # x3[o, c, m] = x[c, o + P·m - padding] (0 outside the signal), P = 3d phases, for the channels
+    # c in [first, last): each Winograd tile then reads contiguous rows (no stride-3d loads)
+    phases, _, size = x3.shape
+    length = x.shape[1]
+    for c in range(first, last):
         src = x[c]
-        for j in range(count):
-            u = first + j
-            t = (u // dilation) * 2 * dilation + u % dilation - padding
-            if t >= 0 and t + 3 * dilation < length:
-                d0, d1, d2, d3 = src[t], src[t + dilation], src[t + 2 * dilation], src[t + 3 * dilation]
-            else:
-                d0 = src[t] if 0 <= t < length else zero
-                d1 = src[t + dilation] if 0 <= t + dilation < length else zero
-                d2 = src[t + 2 * dilation] if 0 <= t + 2 * dilation < length else zero
-                d3 = src[t + 3 * dilation] if 0 <= t + 3 * dilation < length else zero
-            v[0, c, j] = d0 - d2
-            v[1, c, j] = d1 + d2
-            v[2, c, j] = d2 - d1
-            v[3, c, j] = d1 - d3
+        for o in range(phases):
+            dst = x3[o, c]
+            base = o - padding
+            lo = min(size, max(0, (-base + phases - 1) // phases))
+            hi = max(lo, min(size, (length - 1 - base) // phases + 1))
+            for m in range(lo):
+                dst[m] = 0
+            for m in range(lo, hi):
+                dst[m] = src[base + phases * m]
+            for m in range(hi, size):
+                dst[m] = 0
 
 
 @numba.njit(cache=True, nogil=True, fastmath={"contract"})
-def winograd23_output(m, bias, has_bias, y, first, dilation):
-    # the output transform A^T of the tiles u in [first, first + B), plus the bias:
-    # y[o, l0] = m0 + m1 + m2, y[o, l0 + d] = m1 - m2 - m3
-    c_out, out_length = y.shape
+def winograd33_input(x3, v, phase, dilation, first, e, c_first, c_last):
+    # F(3, 3) input transform B^T of the tiles q in [first, first + B) of output phase r = ``phase``:
+    # tile q covers outputs r + (3q + i)·d, i < 3, and reads the padded signal at r + (3q + i)·d,
+    # i < 5, i.e. rows r, r + d, r + 2d of x3 at q and rows r, r + d at q + 1. Kernel piece k
+    # (taps 3k..3k+2) reads the tile k later, so v[a, k·C + c, j] = e[a, j + k]. Channels c in
+    # [c_first, c_last); ``e`` (5, B + P - 1) is the caller's scratch.
+    _, c_in, _ = x3.shape
+    _, rows, count = v.shape
+    pieces = rows // c_in
+    span = count + pieces - 1
+    for c in range(c_first, c_last):
+        p0, p1, p2 = x3[phase, c], x3[phase + dilation, c], x3[phase + 2 * dilation, c]
+        e0, e1, e2, e3, e4 = e[0], e[1], e[2], e[3], e[4]
+        for j in range(span):
+            q = first + j
+            d0, d1, d2, d3, d4 = p0[q], p1[q], p2[q], p0[q + 1], p1[q + 1]
+            e0[j] = 2 * d0 - d1 - 2 * d2 + d3
+            e1[j] = 2 * d1 + d2 - d3
+            e2[j] = 3 * d2 - 2 * d1 - d3
+            e3[j] = d3 - d1
+            e4[j] = 2 * d1 - d2 - 2 * d3 + d4
+        for k in range(pieces):
+            for a in range(5):
+                dst = v[a, k * c_in + c]
+                src = e[a]
+                for j in range(count):
+                    dst[j] = src[j + k]
+
+
+@numba.njit(cache=True, nogil=True, fastmath={"contract"})
+def winograd33_output(m, bias, has_bias, y3, phase, dilation, first, o_first, o_last):
+    # the output transform A^T (plus the bias) into the phase rows of y3 (see winograd_merge):
+    # y_i = (m0 + m1 + m2 + m3, m1 - m2 + 2 m3, m1 + m2 + 4 m3 + m4)_i at output r + (3q + i)·d.
+    # Rows o in [o_first, o_last). Returns 0, or NaN when some output is not finite.
     count = m.shape[2]
-    zero = np.zeros(1, dtype=y.dtype)[0]
-    for o in range(c_out):
+    zero = np.zeros(1, dtype=y3.dtype)[0]
+    bad = zero
+    for o in range(o_first, o_last):
         b = bias[o] if has_bias else zero
-        dst = y[o]
+        r0, r1, r2 = y3[phase, o], y3[phase + dilation, o], y3[phase + 2 * dilation, o]
+        m0, m1, m2, m3, m4 = m[0, o], m[1, o], m[2, o], m[3, o], m[4, o]
+        acc = zero
         for j in range(count):
-            u = first + j
-            l0 = (u // dilation) * 2 * dilation + u % dilation
-            m0, m1, m2, m3 = m[0, o, j], m[1, o, j], m[2, o, j], m[3, o, j]
-            dst[l0] = m0 + m1 + m2 + b
-            if l0 + dilation < out_length:
-                dst[l0 + dilation] = m1 - m2 - m3 + b
+            y0 = m0[j] + m1[j] + m2[j] + m3[j] + b
+            y1 = m1[j] - m2[j] + 2 * m3[j] + b
+            y2 = m1[j] + m2[j] + 4 * m3[j] + m4[j] + b
+            r0[first + j] = y0
+            r1[first + j] = y1
+            r2[first + j] = y2
+            acc += y0 + y1 + y2
+        bad += acc * 0
+    return bad
+
+
+@numba.njit(cache=True, nogil=True)
+def winograd_merge(y3, out, first, last):
+    # out[o, t] = y3[t % P, o, t // P] for the rows o in [first, last): the phases interleaved back
+    phases = y3.shape[0]
+    length = out.shape[1]
+    full = length // phases
+    for o in range(first, last):
+        dst = out[o]
+        for m in range(full):
+            for ph in range(phases):
+                dst[m * phases + ph] = y3[ph, o, m]
+        for t in range(full * phases, length):
+            dst[t] = y3[t - full * phases, o, full]
 
 
 KERNELS = {f.__name__: f for f in (direct_conv1d, direct_grad_input, gather, gather_grad_weight,
                                    direct_grad_weight, col2im_phases, phase_weight,
-                                   winograd23_input, winograd23_output)}
+                                   winograd_split, winograd33_input, winograd33_output, winograd_merge)}

@@ -20,10 +20,14 @@ class Leaf:
     features: Callable  # case -> (calls, depth, elements) for the cost model
     run: Callable
     prepare: Callable = None  # (case, w) -> the rearranged weight ``run`` takes as ``weight=`` (cacheable)
+    work: Callable = None  # case -> the share of the dense multiply-adds it runs (fast algorithms); 1 if None
+
+    def macs(self, case):
+        return case.macs * (1.0 if self.work is None else self.work(case))
 
     def cost(self, case):
         """Predicted microseconds, from the constants in ``tuning.COST``."""
-        return predict(tuning.COST[self.op, self.name], case.macs, *self.features(case))
+        return predict(tuning.COST[self.op, self.name], self.macs(case), *self.features(case))
 
 
 def predict(constants, macs, calls, depth, elements):
@@ -49,8 +53,8 @@ def _compiled_depthwise(case):
 
 
 def _winograd(case):
-    """F(2, 3): stride 1, three taps, one group, with the compiled transforms."""
-    return case.stride == 1 and case.kernel_size == 3 and case.groups == 1 and ws.has_compiled(case.numpy)
+    """F(3, 3): stride 1, one group, two taps or more, with the compiled transforms."""
+    return case.stride == 1 and case.kernel_size >= 2 and case.groups == 1 and ws.has_compiled(case.numpy)
 
 
 def _depthwise(case):
@@ -132,9 +136,16 @@ def _per_tap_grad_weight(case):
 
 
 def _winograd_features(case, positions):
-    count = winograd.tiles(positions, case.dilation)
-    block = max(64, tuning.PER_TAP_BLOCK_BYTES // (4 * case.itemsize * max(case.c_in, case.c_out)))
-    return case.n * 3 * -(-count // block), min(case.c_in, case.c_out), 8 * count * case.n * (case.c_in + case.c_out)
+    count = winograd.tiles(positions, case.dilation) * case.dilation
+    block = winograd.block_tiles(case.c_in, case.kernel_size, case.itemsize)
+    p = winograd.pieces(case.kernel_size)
+    # the phase split and merge, the transforms, and V written once per piece
+    elements = case.n * (3 * case.c_in * positions + 2 * case.c_out * positions + winograd.POINTS * p * case.c_in * count)
+    return case.n * (2 + -(-count // block)), min(case.c_out, p * case.c_in), elements
+
+
+def _winograd_work(case):
+    return winograd.work_fraction(case.kernel_size)
 
 
 def _gather_features(case):
@@ -151,7 +162,7 @@ LEAVES = {leaf.op + "/" + leaf.name: leaf for leaf in (
     Leaf("polyphase_gemm", "conv1d", _always, _polyphase_conv1d, polyphase.conv1d, polyphase.phase_weight),
     Leaf("per_tap_gemm", "conv1d", _unit_stride, _per_tap_conv1d, per_tap.conv1d, per_tap.per_tap_weight),
     Leaf("winograd_compiled", "conv1d", _winograd, lambda case: _winograd_features(case, case.out_length),
-         winograd.conv1d, winograd.conv1d_weight),
+         winograd.conv1d, winograd.conv1d_weight, _winograd_work),
     Leaf("gather_compiled", "conv1d", _compiled, _gather_features, gather.conv1d),
     Leaf("depthwise_compiled", "conv1d", _compiled_depthwise, _depthwise_features, depthwise.conv1d_compiled),
     Leaf("depthwise_numpy", "conv1d", _depthwise, _depthwise_features, depthwise.conv1d_numpy),
@@ -162,7 +173,7 @@ LEAVES = {leaf.op + "/" + leaf.name: leaf for leaf in (
     Leaf("per_tap_gemm", "grad_input", _unit_stride, _per_tap_grad_input, per_tap.grad_input,
          per_tap.grad_input_weight),
     Leaf("winograd_compiled", "grad_input", _winograd, lambda case: _winograd_features(case, case.length),
-         winograd.grad_input, winograd.grad_input_weight),
+         winograd.grad_input, winograd.grad_input_weight, _winograd_work),
     Leaf("gather_compiled", "grad_input", _compiled, _gather_features, gather.grad_input,
          gather.grad_input_weight),
     Leaf("depthwise_compiled", "grad_input", _compiled_depthwise, _depthwise_features, depthwise.grad_input_compiled),

@@ -21,6 +21,9 @@ GATHER_DOT_WINDOW_BYTES = 512 << 10  # the weight gradient's input window per jo
 GATHER_RANGES_PER_WORKER = 4  # several job ranges per worker so that one slowed core does not hold a call
 GATHER_RANGE_PRODUCTS = 1 << 24  # multiply-adds that pay for one more job range (about 0.5 ms of a core)
 
+# --- Winograd F(3, 3) ------------------------------------------------------------------------
+WINOGRAD_BLOCK_BYTES = 1 << 20  # a block's transformed tiles stay in one core's L2 between transform and GEMM
+
 # --- per-tap GEMMs ----------------------------------------------------------------------------
 PER_TAP_BLOCK_BYTES = 1 << 20  # output positions per block so the accumulated rows stay in L2
 
