@@ -77,3 +77,27 @@ def test_the_cache_stays_within_its_byte_bound(rng, monkeypatch):
     for owner in owners:
         kernels.conv1d(x, rng.standard_normal((4, 4, 3)), 1, 1, 1, 1, method="per_tap_gemm", cache_key=(owner, 0))
     assert weights.cached_bytes() <= tuning.WEIGHT_CACHE_BYTES
+
+
+def test_a_collection_inside_the_caches_lock_does_not_deadlock(rng):
+    # A garbage collection can run anywhere a Python object is allocated, including inside
+    # prepared()'s locked section; an owner freed there runs _drop_owner, which takes the lock again.
+    import threading
+
+    x = rng.standard_normal((1, 4, 20))
+    w = rng.standard_normal((4, 4, 3))
+    owner = Owner()
+    owner.cycle = owner  # only the cycle collector frees it, at a moment we pick
+    kernels.conv1d(x, w, 1, 1, 1, 1, method="per_tap_gemm", cache_key=(owner, 0))
+    assert weights.cached_bytes() == w.nbytes
+    del owner
+
+    def collect_while_locked():
+        with weights._lock:
+            gc.collect()
+
+    worker = threading.Thread(target=collect_while_locked, daemon=True)
+    worker.start()
+    worker.join(timeout=10)
+    assert not worker.is_alive(), "the cache's finalizer deadlocked on its own lock"
+    assert weights.cached_bytes() == 0

@@ -17,7 +17,7 @@ from . import tuning
 
 _entries = collections.OrderedDict()  # (id(owner), op, leaf, geometry) -> (version, array)
 _finalizers = {}
-_lock = threading.Lock()
+_lock = threading.RLock()  # re-entrant: a garbage collection inside a locked section may run _drop_owner
 _bytes = [0]
 
 
