@@ -126,7 +126,7 @@ def fit(rows):
     for op, case, times in rows:
         for name, seconds in times.items():
             leaf = registry.LEAVES[f"{op}/{name}"]
-            samples.setdefault((op, name), []).append((leaf.macs(case), leaf.features(case), seconds))
+            samples.setdefault((op, name), []).append((case.macs, leaf.features(case), seconds))
     table = dict(tuning.COST)
     for key, items in samples.items():
         if len(items) >= 6:

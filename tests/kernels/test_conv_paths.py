@@ -214,3 +214,21 @@ def test_without_compiled_kernels_no_compiled_leaf_applies():
         for op in kernels.OPS:
             assert not any(leaf.name.endswith("_compiled") for leaf in kernels.applicable(op, case))
             assert not kernels.choose(op, case).name.endswith("_compiled")
+
+
+@pytest.mark.parametrize("shape, op", [(GRID[name], op) for name in ("dilated", "same-dilated-long", "many-taps-long",
+                                                                      "length-1-padded") for op in kernels.OPS])
+def test_per_tap_without_blas_matches_with_it(rng, monkeypatch, shape, op, dtype):
+    """The in-place BLAS path and the matmul-through-a-temporary path (no bundled OpenBLAS) agree."""
+    from lucid.kernels import blas
+
+    length = shape[8]
+    x, w, y = arrays(rng, shape, length, dtype)
+    bias = None if op == "grad_weight" else rng.standard_normal(shape[2] if op == "conv1d" else shape[1]).astype(dtype)
+    with_blas = run(op, "per_tap_gemm", x, w, y, shape, length, bias)
+    monkeypatch.setattr(blas, "_gemms", {})
+    monkeypatch.setattr(tuning, "PER_TAP_BLOCK_BYTES", 64)  # several blocks of positions
+    without = run(op, "per_tap_gemm", x, w, y, shape, length, bias)
+    np.testing.assert_allclose(without, with_blas, **tolerance(dtype))
+    want = expected(op, x, w, y, shape, length) + (0 if bias is None else bias[:, None])
+    np.testing.assert_allclose(without, want, **tolerance(dtype))

@@ -1,13 +1,21 @@
 """Stride 1: one GEMM per tap on views of the arrays themselves (a slice along the last axis is a
 BLAS operand), so no im2col or phase copy is built.
 
-Per sample and block of positions, the widest tap's GEMM writes the output rows and the others
-add through a cache-sized temporary; blocks are sized so the rows being accumulated stay in L2.
+With NumPy's bundled OpenBLAS (:mod:`lucid.kernels.blas`) every tap's GEMM accumulates straight
+into its slice of the output (``beta = 1``), so the output is the only array written. Without it,
+each GEMM writes a cache-sized temporary that is added in, block by block of positions so that
+the rows being accumulated stay in L2.
 """
 
 from ...backend import get_array_module
+from .. import blas
 from . import tuning
 from . import workspace as ws
+
+
+def direct(case):
+    """Whether the taps accumulate in place through BLAS (else through a temporary)."""
+    return case.numpy and case.itemsize in (4, 8) and blas.available("float32" if case.itemsize == 4 else "float64")
 
 
 def _tap_spans(offsets, length, other_length):
@@ -20,41 +28,55 @@ def _tap_spans(offsets, length, other_length):
     return sorted(spans, key=lambda span: span[2] - span[3])
 
 
-def _accumulate_taps(xp, weights, src, dst, spans, start, tmp):
-    """dst = sum over spans of weights[tap] @ src[..., t - offset] for t in [start, start + width); positions
-    no tap reaches are zeroed.
+def _tap_gemm(xp, w, x, out, add, tmp):
+    """out (G, O, m) = w (G, O, C) @ x (G, C, m), or += when ``add``.
 
-    Every GEMM writes a contiguous prefix of ``tmp``: NumPy's matmul into a strided ``out`` (a
-    slice of the output rows) skips BLAS for its own loop, several times slower.
+    ``tmp`` None: in place through BLAS, group by group (NumPy's matmul for a group BLAS does not
+    take). Else through a contiguous prefix of ``tmp``: NumPy's matmul into a strided ``out``
+    skips BLAS for its own loop, several times slower.
     """
+    if tmp is None:
+        for g in range(out.shape[0]):
+            if not blas.gemm(w[g], x[g], out[g], accumulate=add):
+                _tap_gemm(xp, w[g : g + 1], x[g : g + 1], out[g : g + 1], add, xp.empty(out[g].shape, out.dtype))
+        return
+    part = xp.matmul(w, x, out=tmp.reshape(-1)[: out.size].reshape(out.shape))
+    if add:
+        out += part
+    else:
+        out[...] = part
+
+
+def _accumulate_taps(xp, weights, src, dst, spans, start, tmp, filled=False):
+    """dst = sum over spans of weights[tap] @ src[..., t - offset] for t in [start, start + width); positions
+    no tap reaches are zeroed. ``filled``: dst already holds a value to add to (the bias)."""
     stop = start + dst.shape[-1]
-    flat = tmp.reshape(-1)
     for j, (tap, offset, lo, hi) in enumerate(spans):
         lo, hi = max(lo, start), min(hi, stop)
         if hi > lo:
-            part = flat[: tmp.shape[0] * tmp.shape[1] * (hi - lo)].reshape(tmp.shape[0], tmp.shape[1], hi - lo)
-            xp.matmul(weights[tap], src[..., lo - offset : hi - offset], out=part)
-        if j == 0:
-            if hi > lo:
-                dst[..., lo - start : hi - start] = part
-            else:
+            _tap_gemm(xp, weights[tap], src[..., lo - offset : hi - offset], dst[..., lo - start : hi - start],
+                      filled or j > 0, tmp)
+        if j == 0 and not filled:
+            if hi <= lo:
                 lo = hi = start
             dst[..., : lo - start] = 0
             dst[..., hi - start :] = 0
-        elif hi > lo:
-            dst[..., lo - start : hi - start] += part
 
 
-def _taps_over(xp, weights, src, out, offsets, bias, rows):
+def _taps_over(xp, case, weights, src, out, offsets, bias, rows):
     """out[n] = sum_k weights[k] @ src[n] shifted by offsets[k] (+ bias), block by block of positions."""
     n, groups, channels, length = out.shape
     spans = _tap_spans(offsets, length, src.shape[-1])
-    step = max(64, tuning.PER_TAP_BLOCK_BYTES // (out.dtype.itemsize * max(rows, 1)))
+    step = length if direct(case) else max(64, tuning.PER_TAP_BLOCK_BYTES // (out.dtype.itemsize * max(rows, 1)))
     b = None if bias is None else bias.reshape(groups, channels, 1)
-    tmp = ws.scratch(xp, (groups, channels, min(step, length)), out.dtype, "res")
+    tmp = None if direct(case) else ws.scratch(xp, (groups, channels, min(step, length)), out.dtype, "res")
     for i in range(n):
         for m0 in range(0, length, step):
             dst = out[i, :, :, m0 : m0 + step]
+            if b is not None and tmp is None:  # the GEMMs add onto the bias: one pass fewer than adding it after
+                dst[...] = b
+                _accumulate_taps(xp, weights, src[i], dst, spans, m0, tmp, filled=True)
+                continue
             _accumulate_taps(xp, weights, src[i], dst, spans, m0, tmp)
             if b is not None:
                 dst += b
@@ -67,7 +89,7 @@ def conv1d(case, x, w, bias=None, weight=None):
     if weight is None:
         weight = per_tap_weight(case, w)
     out = xp.empty((case.n, case.c_out, case.out_length), dtype=x.dtype)
-    _taps_over(xp, weight, x.reshape(case.n, groups, c_group, case.length),
+    _taps_over(xp, case, weight, x.reshape(case.n, groups, c_group, case.length),
                out.reshape(case.n, groups, o_group, case.out_length),
                [case.padding - tap * case.dilation for tap in range(k)], bias, case.c_out)
     return out
@@ -94,7 +116,7 @@ def grad_input(case, grad_out, w, bias=None, weight=None):
     if weight is None:
         weight = grad_input_weight(case, w)
     out = xp.empty((case.n, case.c_in, case.length), dtype=grad_out.dtype)
-    _taps_over(xp, weight, grad_out.reshape(case.n, groups, o_group, case.out_length),
+    _taps_over(xp, case, weight, grad_out.reshape(case.n, groups, o_group, case.out_length),
                out.reshape(case.n, groups, c_group, case.length),
                [tap * case.dilation - case.padding for tap in range(k)], bias, case.c_in)
     return out
@@ -110,14 +132,22 @@ def grad_weight(case, x, grad_out, bias=None):
     xg = x.reshape(n, groups, c_group, length)
     gg = grad_out.reshape(n, groups, o_group, out_length)
     spans = _tap_spans([case.padding - tap * case.dilation for tap in range(k)], out_length, length)
-    step = max(1, tuning.WORKSPACE_BYTES // (x.dtype.itemsize * groups * o_group * c_group))  # per-sample partials
-    for n0 in range(0, n, step):
-        n1 = min(n, n0 + step)
-        tmp = ws.scratch(xp, (n1 - n0, groups, o_group, c_group), x.dtype, "res-part")
-        for tap, offset, lo, hi in spans:
-            if hi > lo:
-                rows = xg[n0:n1, :, :, lo - offset : hi - offset].transpose(0, 1, 3, 2)
-                gw[tap] += xp.matmul(gg[n0:n1, :, :, lo:hi], rows, out=tmp).sum(axis=0)
+    if direct(case):
+        for tap, offset, lo, hi in spans:  # every sample's product accumulates into gw[tap] in place
+            for i in range(n):
+                for g in range(groups):
+                    a, b = gg[i, g, :, lo:hi], xg[i, g, :, lo - offset : hi - offset]
+                    if hi > lo and not blas.gemm(a, b, gw[tap, g], accumulate=True, trans_b=True):
+                        gw[tap, g] += a @ b.T
+    else:
+        step = max(1, tuning.WORKSPACE_BYTES // (x.dtype.itemsize * groups * o_group * c_group))  # per-sample partials
+        for n0 in range(0, n, step):
+            n1 = min(n, n0 + step)
+            tmp = ws.scratch(xp, (n1 - n0, groups, o_group, c_group), x.dtype, "res-part")
+            for tap, offset, lo, hi in spans:
+                if hi > lo:
+                    rows = xg[n0:n1, :, :, lo - offset : hi - offset].transpose(0, 1, 3, 2)
+                    gw[tap] += xp.matmul(gg[n0:n1, :, :, lo:hi], rows, out=tmp).sum(axis=0)
     out = xp.empty((case.c_out, c_group, k), dtype=x.dtype)
     out.reshape(groups, o_group, c_group, k)[...] = gw.transpose(1, 2, 3, 0)
     return out

@@ -4,7 +4,7 @@ import dataclasses
 import math
 from typing import Callable
 
-from . import depthwise, gather, im2col, per_tap, polyphase, tuning, winograd
+from . import depthwise, gather, im2col, per_tap, polyphase, tuning
 from . import workspace as ws
 
 OPS = ("conv1d", "grad_input", "grad_weight")
@@ -20,14 +20,10 @@ class Leaf:
     features: Callable  # case -> (calls, depth, elements) for the cost model
     run: Callable
     prepare: Callable = None  # (case, w) -> the rearranged weight ``run`` takes as ``weight=`` (cacheable)
-    work: Callable = None  # case -> the share of the dense multiply-adds it runs (fast algorithms); 1 if None
-
-    def macs(self, case):
-        return case.macs * (1.0 if self.work is None else self.work(case))
 
     def cost(self, case):
         """Predicted microseconds, from the constants in ``tuning.COST``."""
-        return predict(tuning.COST[self.op, self.name], self.macs(case), *self.features(case))
+        return predict(tuning.COST[self.op, self.name], case.macs, *self.features(case))
 
 
 def predict(constants, macs, calls, depth, elements):
@@ -50,11 +46,6 @@ def _compiled(case):
 
 def _compiled_depthwise(case):
     return case.depthwise and ws.has_compiled(case.numpy)
-
-
-def _winograd(case):
-    """F(3, 3): stride 1, one group, two taps or more, with the compiled transforms."""
-    return case.stride == 1 and case.kernel_size >= 2 and case.groups == 1 and ws.has_compiled(case.numpy)
 
 
 def _depthwise(case):
@@ -116,36 +107,33 @@ def _polyphase_grad_weight(case):
         3 * case.long_size + 2 * q * case.short_size + q * case.weight_size
 
 
-def _per_tap_blocks(case, positions, rows):
+def _per_tap_calls(case, positions, rows):
+    """GEMM calls: per tap and sample, one per group in place (BLAS) or one per block of positions."""
+    if per_tap.direct(case):
+        return case.n * case.kernel_size * case.groups
     step = max(64, tuning.PER_TAP_BLOCK_BYTES // (case.itemsize * max(rows, 1)))
     return case.n * case.kernel_size * math.ceil(positions / step)
 
 
+def _per_tap_passes(case):
+    """Extra passes over the output: in place, each further tap's GEMM reads it again; through the
+    temporary, each also writes and re-adds it."""
+    return (case.kernel_size - 1) * (1 if per_tap.direct(case) else 2)
+
+
 def _per_tap_conv1d(case):
-    return _per_tap_blocks(case, case.out_length, case.c_out), min(case.o_group, case.c_group), \
-        2 * (case.kernel_size - 1) * case.short_size
+    return _per_tap_calls(case, case.out_length, case.c_out), min(case.o_group, case.c_group), \
+        _per_tap_passes(case) * case.short_size
 
 
 def _per_tap_grad_input(case):
-    return _per_tap_blocks(case, case.length, case.c_in), min(case.o_group, case.c_group), \
-        2 * (case.kernel_size - 1) * case.long_size
+    return _per_tap_calls(case, case.length, case.c_in), min(case.o_group, case.c_group), \
+        _per_tap_passes(case) * case.long_size
 
 
 def _per_tap_grad_weight(case):
-    return case.n * case.kernel_size, min(case.o_group, case.c_group), case.n * case.kernel_size * case.weight_size
-
-
-def _winograd_features(case, positions):
-    count = winograd.tiles(positions, case.dilation) * case.dilation
-    block = winograd.block_tiles(case.c_in, case.kernel_size, case.itemsize)
-    p = winograd.pieces(case.kernel_size)
-    # the phase split and merge, the transforms, and V written once per piece
-    elements = case.n * (3 * case.c_in * positions + 2 * case.c_out * positions + winograd.POINTS * p * case.c_in * count)
-    return case.n * (2 + -(-count // block)), min(case.c_out, p * case.c_in), elements
-
-
-def _winograd_work(case):
-    return winograd.work_fraction(case.kernel_size)
+    return case.n * case.kernel_size * case.groups, min(case.o_group, case.c_group), \
+        case.n * case.kernel_size * case.weight_size
 
 
 def _gather_features(case):
@@ -161,8 +149,6 @@ LEAVES = {leaf.op + "/" + leaf.name: leaf for leaf in (
     Leaf("im2col_gemm", "conv1d", _always, _im2col_conv1d, im2col.conv1d),
     Leaf("polyphase_gemm", "conv1d", _always, _polyphase_conv1d, polyphase.conv1d, polyphase.phase_weight),
     Leaf("per_tap_gemm", "conv1d", _unit_stride, _per_tap_conv1d, per_tap.conv1d, per_tap.per_tap_weight),
-    Leaf("winograd_compiled", "conv1d", _winograd, lambda case: _winograd_features(case, case.out_length),
-         winograd.conv1d, winograd.conv1d_weight, _winograd_work),
     Leaf("gather_compiled", "conv1d", _compiled, _gather_features, gather.conv1d),
     Leaf("depthwise_compiled", "conv1d", _compiled_depthwise, _depthwise_features, depthwise.conv1d_compiled),
     Leaf("depthwise_numpy", "conv1d", _depthwise, _depthwise_features, depthwise.conv1d_numpy),
@@ -172,8 +158,6 @@ LEAVES = {leaf.op + "/" + leaf.name: leaf for leaf in (
          polyphase.phase_weight),
     Leaf("per_tap_gemm", "grad_input", _unit_stride, _per_tap_grad_input, per_tap.grad_input,
          per_tap.grad_input_weight),
-    Leaf("winograd_compiled", "grad_input", _winograd, lambda case: _winograd_features(case, case.length),
-         winograd.grad_input, winograd.grad_input_weight, _winograd_work),
     Leaf("gather_compiled", "grad_input", _compiled, _gather_features, gather.grad_input,
          gather.grad_input_weight),
     Leaf("depthwise_compiled", "grad_input", _compiled_depthwise, _depthwise_features, depthwise.grad_input_compiled),

@@ -21,9 +21,6 @@ GATHER_DOT_WINDOW_BYTES = 512 << 10  # the weight gradient's input window per jo
 GATHER_RANGES_PER_WORKER = 4  # several job ranges per worker so that one slowed core does not hold a call
 GATHER_RANGE_PRODUCTS = 1 << 24  # multiply-adds that pay for one more job range (about 0.5 ms of a core)
 
-# --- Winograd F(3, 3) ------------------------------------------------------------------------
-WINOGRAD_BLOCK_BYTES = 1 << 20  # a block's transformed tiles stay in one core's L2 between transform and GEMM
-
 # --- per-tap GEMMs ----------------------------------------------------------------------------
 PER_TAP_BLOCK_BYTES = 1 << 20  # output positions per block so the accumulated rows stay in L2
 
@@ -39,8 +36,6 @@ COST = {
     ("conv1d", "im2col_gemm"): (15.0, 5.0, 100.0, 24.0, 0.8),
     ("conv1d", "polyphase_gemm"): (40.0, 5.0, 100.0, 24.0, 0.8),
     ("conv1d", "per_tap_gemm"): (15.0, 5.0, 100.0, 24.0, 0.8),
-    ("conv1d", "winograd_compiled"): (15.0, 5.0, 150.0, 24.0, 0.8),
-    ("grad_input", "winograd_compiled"): (15.0, 5.0, 150.0, 24.0, 0.8),
     ("conv1d", "gather_compiled"): (20.0, 5.0, 30.0, 0.0, 0.5),
     ("conv1d", "depthwise_compiled"): (10.0, 5.0, 3.0, 0.0, 0.5),
     ("conv1d", "depthwise_numpy"): (30.0, 5.0, 1.0, 0.0, 0.5),

@@ -146,63 +146,6 @@ def run(fn, jobs, xp):
     return [future.result() for future in [_pool[0].submit(fn, *job) for job in jobs]]
 
 
-@contextlib.contextmanager
-def blas_threads(count):
-    """Inside the block BLAS runs on ``count`` threads (None: unchanged), then as before.
-
-    OpenBLAS's thread count is process-wide here (its "per-thread" setter writes a global in
-    pthreads builds), so the first caller in saves it and the last one out restores it.
-    """
-    setter = _blas_setter()
-    if count is None or setter is None:
-        yield
-        return
-    with _blas_lock:
-        if _blas_users[0] == 0:
-            _blas_users[1] = setter(count)
-        _blas_users[0] += 1
-    try:
-        yield
-    finally:
-        with _blas_lock:
-            _blas_users[0] -= 1
-            if _blas_users[0] == 0:
-                setter(_blas_users[1])
-
-
-_blas_lock = threading.Lock()
-_blas_users = [0, None]  # callers inside blas_threads, the thread count before the first
-
-
-def _blas_setter():
-    if _setter[0] is None:
-        _setter[0] = _find_blas_setter() or False
-    return _setter[0] or None
-
-
-_setter = [None]
-
-
-def _find_blas_setter():
-    """``openblas_set_num_threads_local`` from the OpenBLAS that NumPy's wheel bundles, or None."""
-    import ctypes
-    import glob
-    import os
-
-    import numpy
-
-    root = os.path.dirname(numpy.__file__)
-    for pattern in ("../numpy.libs/*openblas*", ".dylibs/*openblas*", "../numpy.libs/*openblas*.dll"):
-        for path in sorted(glob.glob(os.path.join(root, pattern))):
-            try:
-                setter = ctypes.CDLL(path).openblas_set_num_threads_local
-            except (OSError, AttributeError):
-                continue
-            setter.argtypes, setter.restype = [ctypes.c_int], ctypes.c_int
-            return setter
-    return None
-
-
 def split(fn, size, nbytes, xp):
     """fn(a, b) over pieces of range(size) in parallel when the copy is big enough to pay for the hand-off."""
     if size < 2 or nbytes < tuning.PARALLEL_BYTES:
