@@ -85,7 +85,7 @@ def measure(cases, rng, label):
     rows = []
     for i, case in enumerate(cases):
         for op in conv.OPS:
-            times = common.time_leaves(op, case, rng, repeats=2, budget_s=0.01, settle=0.01)
+            times = common.time_leaves(op, case, rng, repeats=3, budget_s=0.01, settle=0.02)
             rows.append((op, case, times))
         print(f"<!-- {label} {i + 1}/{len(cases)} -->", flush=True)
     return rows

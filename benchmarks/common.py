@@ -184,8 +184,10 @@ def leaf_call(op, case, a, b, method):
 def time_leaves(op, case, rng, repeats=3, budget_s=0.02, settle=0.05, hopeless=10.0):
     """{leaf name: best seconds per call} of every applicable leaf, the leaves interleaved.
 
-    A leaf whose second single call is more than ``hopeless`` times the fastest one keeps that
-    single time instead of joining the interleaved rounds (it cannot be the fastest).
+    A leaf whose third single call is more than ``hopeless`` times the fastest one keeps that
+    single time instead of joining the interleaved rounds (it cannot be the fastest). Two calls
+    come first: numba compiles (or loads from its cache) a loop per new argument layout, and a
+    second layout can appear on the second call (the cached weight), 0.1-0.4 s each time.
     """
     from lucid.kernels import conv
 
@@ -193,6 +195,7 @@ def time_leaves(op, case, rng, repeats=3, budget_s=0.02, settle=0.05, hopeless=1
     calls = {leaf.name: leaf_call(op, case, a, b, leaf.name) for leaf in conv.applicable(op, case)}
     single = {}
     for name, call in calls.items():
+        call()
         call()
         start = time.perf_counter()
         call()

@@ -36,18 +36,19 @@ def count_prepares(monkeypatch, op, name):
                                       ("grad_input", "polyphase_gemm"), ("grad_input", "per_tap_gemm")])
 def test_a_rearranged_weight_is_built_once_per_version(rng, monkeypatch, op, name):
     calls = count_prepares(monkeypatch, op, name)
+    s = 2 if name == "polyphase_gemm" else 1  # polyphase applies to strided convolutions only
     x = rng.standard_normal((2, 4, 30))
     w = rng.standard_normal((6, 4, 3))
-    y = rng.standard_normal((2, 6, 30))
+    y = rng.standard_normal((2, 6, 30 // s))
     owner = Owner()
 
     def call(version):
         if op == "conv1d":
-            return kernels.conv1d(x, w, 1, 1, 1, 1, method=name, cache_key=(owner, version))
-        return kernels.conv1d_grad_input(y, w, 30, 1, 1, 1, 1, method=name, cache_key=(owner, version))
+            return kernels.conv1d(x, w, s, 1, 1, 1, method=name, cache_key=(owner, version))
+        return kernels.conv1d_grad_input(y, w, 30, s, 1, 1, 1, method=name, cache_key=(owner, version))
 
     def want():
-        return naive_conv1d(x, w, 1, 1, 1, 1) if op == "conv1d" else naive_conv_transpose1d(y, w, 30, 1, 1, 1, 1)
+        return naive_conv1d(x, w, s, 1, 1, 1) if op == "conv1d" else naive_conv_transpose1d(y, w, 30, s, 1, 1, 1)
 
     for _ in range(3):
         np.testing.assert_allclose(call(0), want(), rtol=1e-10, atol=1e-10)
@@ -55,7 +56,7 @@ def test_a_rearranged_weight_is_built_once_per_version(rng, monkeypatch, op, nam
     w *= 2  # an in-place change, which bumps the version
     np.testing.assert_allclose(call(1), want(), rtol=1e-10, atol=1e-10)
     assert len(calls) == 2
-    kernels.conv1d(x, w, 1, 1, 1, 1, method="polyphase_gemm")  # no key: nothing cached, nothing reused
+    kernels.conv1d(x, w, 2, 1, 1, 1, method="polyphase_gemm")  # no key: nothing cached, nothing reused
     assert weights.cached_bytes() > 0
 
 

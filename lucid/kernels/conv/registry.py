@@ -40,6 +40,11 @@ def _unit_stride(case):
     return case.stride == 1
 
 
+def _strided(case):
+    """Polyphase at stride 1 is one phase: its GEMMs are per_tap_gemm's, through a temporary."""
+    return case.stride > 1
+
+
 def _compiled(case):
     return ws.has_compiled(case.numpy)
 
@@ -147,14 +152,14 @@ def _depthwise_features(case):
 
 LEAVES = {leaf.op + "/" + leaf.name: leaf for leaf in (
     Leaf("im2col_gemm", "conv1d", _always, _im2col_conv1d, im2col.conv1d),
-    Leaf("polyphase_gemm", "conv1d", _always, _polyphase_conv1d, polyphase.conv1d, polyphase.phase_weight),
+    Leaf("polyphase_gemm", "conv1d", _strided, _polyphase_conv1d, polyphase.conv1d, polyphase.phase_weight),
     Leaf("per_tap_gemm", "conv1d", _unit_stride, _per_tap_conv1d, per_tap.conv1d, per_tap.per_tap_weight),
     Leaf("gather_compiled", "conv1d", _compiled, _gather_features, gather.conv1d),
     Leaf("depthwise_compiled", "conv1d", _compiled_depthwise, _depthwise_features, depthwise.conv1d_compiled),
     Leaf("depthwise_numpy", "conv1d", _depthwise, _depthwise_features, depthwise.conv1d_numpy),
     Leaf("col2im_gemm", "grad_input", _always, _col2im, im2col.grad_input),
     Leaf("col2im_compiled", "grad_input", _col2im_compiled, _col2im, im2col.grad_input_compiled),
-    Leaf("polyphase_gemm", "grad_input", _always, _polyphase_grad_input, polyphase.grad_input,
+    Leaf("polyphase_gemm", "grad_input", _strided, _polyphase_grad_input, polyphase.grad_input,
          polyphase.phase_weight),
     Leaf("per_tap_gemm", "grad_input", _unit_stride, _per_tap_grad_input, per_tap.grad_input,
          per_tap.grad_input_weight),
@@ -163,7 +168,7 @@ LEAVES = {leaf.op + "/" + leaf.name: leaf for leaf in (
     Leaf("depthwise_compiled", "grad_input", _compiled_depthwise, _depthwise_features, depthwise.grad_input_compiled),
     Leaf("depthwise_numpy", "grad_input", _depthwise, _depthwise_features, depthwise.grad_input_numpy),
     Leaf("im2col_gemm", "grad_weight", _always, _im2col_grad_weight, im2col.grad_weight),
-    Leaf("polyphase_gemm", "grad_weight", _always, _polyphase_grad_weight, polyphase.grad_weight),
+    Leaf("polyphase_gemm", "grad_weight", _strided, _polyphase_grad_weight, polyphase.grad_weight),
     Leaf("per_tap_gemm", "grad_weight", _unit_stride, _per_tap_grad_weight, per_tap.grad_weight),
     Leaf("gather_compiled", "grad_weight", _compiled, _gather_features, gather.grad_weight),
     Leaf("depthwise_compiled", "grad_weight", _compiled_depthwise, _depthwise_features,
