@@ -5,9 +5,8 @@ is missing, when ``LUCID_NO_NUMBA=1`` is set, or inside ``conv.compiled_kernels(
 0.2 s) and the functions are compiled then, once per dtype/layout, and cached on disk.
 
 The loops themselves live in :mod:`._numba`. Every function writes into an output array the
-caller allocated. The depthwise kernels run their outer loop with ``prange`` over independent
-rows, so no two threads write the same element; the gather kernels (narrow dense layers) are
-serial over a range of jobs, and the conv workspace spreads the ranges over its thread pool.
+caller allocated. Every kernel is serial over a range of independent rows or jobs (no two
+ranges write the same element), and the conv workspace spreads the ranges over its thread pool.
 """
 
 import importlib.util

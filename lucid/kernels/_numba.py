@@ -7,14 +7,16 @@ Positions follow kernels/conv/geometry.py: long-signal position ``t = l·s + k·
 
 import numba
 import numpy as np
-from numba import prange
 
-# reassoc lets LLVM vectorise the reductions; no flag that changes inf/nan handling
-jit = numba.njit(cache=True, parallel=True, nogil=True, fastmath={"reassoc", "contract"})
+# reassoc lets LLVM vectorise the reductions; no flag that changes inf/nan handling. Every loop
+# is serial over a range of rows that the conv workspace spreads over its thread pool: numba's
+# own parallel threads (prange, OpenMP) wait on OpenBLAS's spinning workers, measured 60 µs ->
+# 2-13 ms for a small depthwise call made right after a GEMM.
+jit = numba.njit(cache=True, nogil=True, fastmath={"reassoc", "contract"})
 
 
 @jit
-def direct_conv1d(x, w, bias, has_bias, y, stride, padding, dilation, groups):
+def direct_conv1d(x, w, bias, has_bias, y, stride, padding, dilation, groups, first_row, last_row):
     # y[n, o, l] = bias[o] + sum_{c, k} w[o, c, k] x[n, g(o)·C_g + c, l·s + k·d - p]
     n, _, length = x.shape
     c_out, c_group, k = w.shape
@@ -23,7 +25,7 @@ def direct_conv1d(x, w, bias, has_bias, y, stride, padding, dilation, groups):
     # positions [inner_lo, inner_hi) read every tap inside the signal: no bounds checks there
     inner_lo = min(out_length, max(0, (padding + stride - 1) // stride))
     inner_hi = max(inner_lo, min(out_length, (length - 1 - (k - 1) * dilation + padding) // stride + 1))
-    for row in prange(n * c_out):
+    for row in range(first_row, last_row):  # rows of (sample, output channel)
         b, o = row // c_out, row % c_out
         first = (o // o_group) * c_group
         dst = y[b, o]
@@ -54,14 +56,14 @@ def direct_conv1d(x, w, bias, has_bias, y, stride, padding, dilation, groups):
 
 
 @jit
-def direct_grad_input(g, w, bias, has_bias, out, stride, padding, dilation, groups):
+def direct_grad_input(g, w, bias, has_bias, out, stride, padding, dilation, groups, first_row, last_row):
     # out[n, g·C_g + c, l·s + k·d - p] += w[g·O_g + o, c, k] g[n, g·O_g + o, l]: a row-local scatter
     n, c_out, out_length = g.shape
     _, c_group, k = w.shape
     o_group = c_out // groups
     length = out.shape[2]
     c_in = groups * c_group
-    for row in prange(n * c_in):
+    for row in range(first_row, last_row):  # rows of (sample, input channel)
         b, ci = row // c_in, row % c_in
         grp, c = ci // c_group, ci % c_group
         dst = out[b, ci]
@@ -77,14 +79,14 @@ def direct_grad_input(g, w, bias, has_bias, out, stride, padding, dilation, grou
                     dst[l * stride + base] += wk * src[l]
 
 
-@numba.njit(cache=True, parallel=True, nogil=True)  # in order: reassociating this float64 sum measured slower
-def direct_grad_weight(x, g, gw, stride, padding, dilation, groups):
+@numba.njit(cache=True, nogil=True)  # in order: reassociating this float64 sum measured slower
+def direct_grad_weight(x, g, gw, stride, padding, dilation, groups, first_row, last_row):
     # gw[o, c, k] = sum_{n, l} g[n, o, l] x[n, g(o)·C_g + c, l·s + k·d - p], accumulated in float64
     n, _, length = x.shape
     _, c_out, out_length = g.shape
     _, c_group, k = gw.shape
     o_group = c_out // groups
-    for o in prange(c_out):
+    for o in range(first_row, last_row):  # output channels
         first = (o // o_group) * c_group
         for c in range(c_group):
             for tap in range(k):

@@ -1,11 +1,18 @@
 """Depthwise layers (each output sums one or two channels): multiply-adds per tap, no GEMM.
 
-``*_compiled`` are numba's row loops (``_numba.direct_*``, parallel over independent rows);
-the NumPy forms run a multiply-add per tap on cache-sized (batch, group) blocks on the pool.
+``*_compiled`` are numba's row loops (``_numba.direct_*``, serial over a range of independent
+rows, the ranges spread over the workspace's pool); the NumPy forms run a multiply-add per tap on cache-sized (batch, group) blocks on the pool.
 """
 
 from ...backend import get_array_module
+from . import tuning
 from . import workspace as ws
+
+
+def _rows(fn, rows, products, xp):
+    """fn(first, last) over ranges of ``rows``: one range per worker once the call's multiply-adds
+    pay for the hand-offs, else one range on this thread."""
+    ws.run(fn, ws.ranges(rows, min(tuning.WORKERS, max(1, products // tuning.GATHER_RANGE_PRODUCTS))), xp)
 
 
 def _matmul_small(xp, a, b):
@@ -17,8 +24,10 @@ def conv1d_compiled(case, x, w, bias=None):
     xp = get_array_module(x)
     out = xp.empty((case.n, case.c_out, case.out_length), dtype=x.dtype)
     bias_arg, has_bias = ws.bias_arg(xp, bias, case.c_out, x.dtype)
-    ws.compiled("direct_conv1d")(xp.ascontiguousarray(x), xp.ascontiguousarray(w, dtype=x.dtype), bias_arg, has_bias,
-                                 out, case.stride, case.padding, case.dilation, case.groups)
+    args = (xp.ascontiguousarray(x), xp.ascontiguousarray(w, dtype=x.dtype), bias_arg, has_bias, out,
+            case.stride, case.padding, case.dilation, case.groups)
+    kernel = ws.compiled("direct_conv1d")
+    _rows(lambda a, b: kernel(*args, a, b), case.n * case.c_out, case.macs, xp)
     return out
 
 
@@ -26,16 +35,20 @@ def grad_input_compiled(case, grad_out, w, bias=None):
     xp = get_array_module(grad_out)
     out = xp.empty((case.n, case.c_in, case.length), dtype=grad_out.dtype)
     bias_arg, has_bias = ws.bias_arg(xp, bias, case.c_in, grad_out.dtype)
-    ws.compiled("direct_grad_input")(xp.ascontiguousarray(grad_out), xp.ascontiguousarray(w, dtype=grad_out.dtype),
-                                     bias_arg, has_bias, out, case.stride, case.padding, case.dilation, case.groups)
+    args = (xp.ascontiguousarray(grad_out), xp.ascontiguousarray(w, dtype=grad_out.dtype), bias_arg, has_bias, out,
+            case.stride, case.padding, case.dilation, case.groups)
+    kernel = ws.compiled("direct_grad_input")
+    _rows(lambda a, b: kernel(*args, a, b), case.n * case.c_in, case.macs, xp)
     return out
 
 
 def grad_weight_compiled(case, x, grad_out, bias=None):
     xp = get_array_module(x)
     gw = xp.empty((case.c_out, case.c_group, case.kernel_size), dtype=x.dtype)
-    ws.compiled("direct_grad_weight")(xp.ascontiguousarray(x), xp.ascontiguousarray(grad_out, dtype=x.dtype), gw,
-                                      case.stride, case.padding, case.dilation, case.groups)
+    args = (xp.ascontiguousarray(x), xp.ascontiguousarray(grad_out, dtype=x.dtype), gw,
+            case.stride, case.padding, case.dilation, case.groups)
+    kernel = ws.compiled("direct_grad_weight")
+    _rows(lambda a, b: kernel(*args, a, b), case.c_out, case.macs, xp)
     return gw
 
 
