@@ -22,6 +22,8 @@ GRID = {
     "dilation-3-stride-2": (1, 4, 2, 5, 2, 3, 3, 2, 13),
     "depthwise": (2, 6, 6, 4, 2, 1, 1, 6, 8),
     "depthwise-multiplier": (2, 3, 6, 3, 2, 1, 1, 3, 7),
+    # the depthwise loops split the signal into its 3 phases; taps start in different phases
+    "depthwise-dilated-stride-3": (2, 4, 4, 3, 3, 2, 2, 4, 17),
     "wide-padding": (1, 2, 3, 3, 2, 4, 1, 1, 5),
     "length-1": (2, 3, 2, 1, 1, 0, 1, 1, 1),
     "length-1-padded": (1, 2, 2, 3, 1, 1, 1, 1, 1),
