@@ -32,6 +32,26 @@ def _split_phases(src, stride, phases):
 
 
 @jit
+def _merge_phases(phases, stride, dst):
+    # dst[j·s + a] = phases[a, j]: the inverse of _split_phases
+    for a in range(stride):
+        row = phases[a]
+        for j in range((dst.shape[0] - a + stride - 1) // stride):
+            dst[j * stride + a] = row[j]
+
+
+@jit
+def _long_slice(src, phases, stride, base, lo, hi):
+    # long-signal positions l·s + base for l in [lo, hi) as one unit-stride slice: of src itself
+    # at stride 1, else of the phase that holds them (phases = src split by _split_phases)
+    if stride == 1:
+        return src[lo + base : hi + base]
+    a = base % stride
+    q = (base - a) // stride
+    return phases[a, lo + q : hi + q]
+
+
+@jit
 def _tap_range(base, stride, short, long):
     # short positions l in [lo, hi) with 0 <= l·s + base < long
     lo = min(short, max(0, (-base + stride - 1) // stride))
@@ -47,7 +67,7 @@ def _axpy(dst, a, src):
 
 @jit
 def _dot_slices(a, b):
-    # sum a·b of two equal-length slices, in float32 blocks of 256 added in float64
+    # sum a·b of two equal-length slices: blocks of 256 in their dtype (vectorised), added in float64
     total = 0.0
     for start in range(0, a.shape[0], 256):
         part = a.dtype.type(0)
@@ -78,12 +98,7 @@ def direct_conv1d(x, w, bias, has_bias, y, stride, padding, dilation, groups, fi
             for tap in range(k):
                 base = tap * dilation - padding
                 lo, hi = _tap_range(base, stride, out_length, length)
-                if stride == 1:
-                    _axpy(dst[lo:hi], w[o, c, tap], src[lo + base : hi + base])
-                else:
-                    a = base % stride
-                    q = (base - a) // stride
-                    _axpy(dst[lo:hi], w[o, c, tap], phases[a, lo + q : hi + q])
+                _axpy(dst[lo:hi], w[o, c, tap], _long_slice(src, phases, stride, base, lo, hi))
 
 
 @jit
@@ -99,24 +114,19 @@ def direct_grad_input(g, w, bias, has_bias, out, stride, padding, dilation, grou
     for row in range(first_row, last_row):  # rows of (sample, input channel)
         b, ci = row // c_in, row % c_in
         grp, c = ci // c_group, ci % c_group
-        dst = out[b, ci] if stride == 1 else phases.reshape(-1)  # at s > 1 the phases gather, then interleave
-        dst[:] = bias[ci] if has_bias else 0
+        dst = out[b, ci]  # at s > 1 the sums gather in the phases, then interleave into dst
+        if stride == 1:
+            dst[:] = bias[ci] if has_bias else 0
+        else:
+            phases[:] = bias[ci] if has_bias else 0
         for o in range(grp * o_group, (grp + 1) * o_group):
             src = g[b, o]
             for tap in range(k):
                 base = tap * dilation - padding
                 lo, hi = _tap_range(base, stride, out_length, length)
-                if stride == 1:
-                    _axpy(dst[lo + base : hi + base], w[o, c, tap], src[lo:hi])
-                else:
-                    a = base % stride
-                    q = (base - a) // stride
-                    _axpy(phases[a, lo + q : hi + q], w[o, c, tap], src[lo:hi])
+                _axpy(_long_slice(dst, phases, stride, base, lo, hi), w[o, c, tap], src[lo:hi])
         if stride > 1:
-            row_out = out[b, ci]
-            for a in range(stride):
-                for j in range((length - a + stride - 1) // stride):
-                    row_out[j * stride + a] = phases[a, j]
+            _merge_phases(phases, stride, dst)
 
 
 @jit
@@ -140,12 +150,7 @@ def direct_grad_weight(x, g, gw, stride, padding, dilation, groups, first_row, l
                 for tap in range(k):
                     base = tap * dilation - padding
                     lo, hi = _tap_range(base, stride, out_length, length)
-                    if stride == 1:
-                        acc[tap] += _dot_slices(gr[lo:hi], src[lo + base : hi + base])
-                    else:
-                        a = base % stride
-                        q = (base - a) // stride
-                        acc[tap] += _dot_slices(gr[lo:hi], phases[a, lo + q : hi + q])
+                    acc[tap] += _dot_slices(gr[lo:hi], _long_slice(src, phases, stride, base, lo, hi))
             for tap in range(k):
                 gw[o, c, tap] = acc[tap]
 

@@ -17,8 +17,8 @@ from .test_conv_paths import GRID, arrays, case_of, expected, run
 
 pytestmark = pytest.mark.filterwarnings("ignore:invalid value encountered:RuntimeWarning")
 
-SHAPES = ["strided-padded", "dilated", "dilation-3-stride-2", "depthwise", "depthwise-multiplier", "depthwise-dilated-stride-3", "long",
-          "many-taps", "same-dilated-long", "stride-above-kernel"]
+SHAPES = ["strided-padded", "dilated", "dilation-3-stride-2", "depthwise", "depthwise-multiplier",
+          "depthwise-dilated-stride-3", "long", "many-taps", "same-dilated-long", "stride-above-kernel"]
 
 
 def params():
