@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from lucid.kernels import conv as kernels
-from lucid.kernels.conv import registry, tuning, weights
+from lucid.kernels.conv import registry, tuning, weights, workspace
 
 from .test_conv_paths import naive_conv1d, naive_conv_transpose1d
 
@@ -102,3 +102,38 @@ def test_a_collection_inside_the_caches_lock_does_not_deadlock(rng):
     worker.join(timeout=10)
     assert not worker.is_alive(), "the cache's finalizer deadlocked on its own lock"
     assert weights.cached_bytes() == 0
+
+
+@pytest.mark.skipif(not workspace.has_compiled(), reason="needs numba")
+def test_a_layout_that_needs_no_copy_is_cached_as_a_copy_so_a_weight_array_owner_is_still_freed(rng):
+    # depthwise: the gather kernels' transposed weight is the weight's own memory (a view)
+    y = rng.standard_normal((1, 6, 9))
+    w = rng.standard_normal((6, 1, 4))
+    got = kernels.conv1d_grad_input(y, w, 20, 2, 1, 1, 6, method="gather_compiled", cache_key=(w, 0))
+    np.testing.assert_allclose(got, naive_conv_transpose1d(y, w, 20, 2, 1, 1, 6), rtol=1e-10, atol=1e-10)
+    assert weights.cached_bytes() == w.nbytes
+    cached = next(iter(weights._entries.values()))[1]
+    assert not np.shares_memory(cached, w)
+    del w
+    gc.collect()
+    assert weights.cached_bytes() == 0
+
+
+def test_clearing_the_cache_while_owners_live_only_in_it_raises_nothing(rng):
+    unraisable = []
+    import sys
+
+    previous, sys.unraisablehook = sys.unraisablehook, unraisable.append
+    try:
+        x = rng.standard_normal((1, 4, 20))
+        for _ in range(3):
+            owner = Owner()
+            kernels.conv1d(x, rng.standard_normal((4, 4, 3)), 1, 1, 1, 1, method="per_tap_gemm",
+                           cache_key=(owner, 0))
+            weights._entries[next(reversed(weights._entries))] += (owner,)  # the entry alone keeps it alive
+            del owner
+        weights.clear()
+        gc.collect()
+    finally:
+        sys.unraisablehook = previous
+    assert unraisable == [] and weights.cached_bytes() == 0 and weights._finalizers == {}

@@ -24,7 +24,9 @@ _bytes = [0]
 def _drop_owner(key_id):
     with _lock:
         for key in [key for key in _entries if key[0] == key_id]:
-            _bytes[0] -= _entries.pop(key)[1].nbytes
+            entry = _entries.pop(key, None)  # a finalizer run inside this loop may have dropped it
+            if entry is not None:
+                _bytes[0] -= entry[1].nbytes
         _finalizers.pop(key_id, None)
 
 
@@ -41,6 +43,10 @@ def prepared(owner, version, op, leaf, geometry, build):
     array = build()
     if array.nbytes > tuning.WEIGHT_CACHE_BYTES:
         return array
+    if getattr(array, "base", None) is not None:
+        # a layout that needed no copy is a view of the weight: kept, it would keep an owner that is
+        # the weight array itself alive, and its entry would never be dropped
+        array = array.copy()
     with _lock:
         old = _entries.pop(key, None)
         if old is not None:
@@ -58,8 +64,10 @@ def prepared(owner, version, op, leaf, geometry, build):
 def clear():
     """Drop every cached weight."""
     with _lock:
+        dropped = list(_entries.values())
         _entries.clear()
         _bytes[0] = 0
+    del dropped  # owners freed with their entries run _drop_owner now, on an empty cache, not mid-clear
 
 
 def cached_bytes():
