@@ -181,6 +181,23 @@ def leaf_call(op, case, a, b, method):
     return lambda: conv.conv1d_grad_weight(a, b, case.kernel_size, s, p, d, g, method=method)
 
 
+def settle_measured_choice(fns, limit=64):
+    """Call each of ``fns`` until no convolution case is still timing its near ties.
+
+    With ``conv.measured_choice`` on, the first calls of a case run the cost model's near ties in
+    turn; timing them as the steady state would mix in the slower ones. A no-op when it is off.
+    """
+    from lucid.kernels.conv import registry
+
+    for _ in range(limit):
+        if not registry.is_measured_choice():
+            return
+        for fn in fns:
+            fn()
+        if not registry.pending():
+            return
+
+
 def time_leaves(op, case, rng, repeats=3, budget_s=0.02, settle=0.05, hopeless=10.0):
     """{leaf name: best seconds per call} of every applicable leaf, the leaves interleaved.
 

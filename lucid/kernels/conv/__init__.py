@@ -8,20 +8,24 @@ transposed convolution whose weight, (C_in_T, C_out_T // groups, K), has the sam
 Each op describes its call as a :class:`~.geometry.Case` and asks :func:`~.registry.choose`
 for a leaf (``method=`` forces one by name: ``im2col_gemm``, ``col2im_gemm``,
 ``col2im_compiled``, ``polyphase_gemm``, ``per_tap_gemm``, ``gather_compiled``,
-``depthwise_compiled``, ``depthwise_numpy``). ``*_compiled`` leaves need numba (the ``fast``
+``depthwise_compiled``, ``depthwise_numpy``); :func:`measured_choice` (True) times the cost
+model's near ties at each case's first calls and keeps the fastest. ``*_compiled`` leaves need numba (the ``fast``
 extra) and NumPy arrays; ``LUCID_NO_NUMBA=1`` or :func:`compiled_kernels` (False) removes them
 from the choice. :mod:`lucid.kernels.convnd` is the always-correct N-d reference.
 """
 
+import time
+
 from ...backend import get_array_module
 from .geometry import Case, conv1d_output_length, conv_transpose1d_output_length, tap_plan
 from . import weights
-from .registry import LEAVES, OPS, Leaf, applicable, choose, leaves
+from . import registry
+from .registry import LEAVES, OPS, Leaf, applicable, choose, forget_measurements, leaves, measured_choice
 from .workspace import compiled_kernels, release_scratch
 
 __all__ = ["Case", "LEAVES", "OPS", "Leaf", "applicable", "choose", "compiled_kernels", "conv1d",
            "conv1d_grad_input", "conv1d_grad_weight", "conv1d_output_length", "conv_transpose1d_output_length",
-           "leaves", "make_case", "release_scratch", "tap_plan"]
+           "forget_measurements", "leaves", "make_case", "measured_choice", "release_scratch", "tap_plan"]
 
 
 def make_case(x_shape, w_shape, length, stride, padding, dilation, groups, itemsize=4, numpy=True, out_length=None):
@@ -37,15 +41,21 @@ def _is_numpy(a):
     return get_array_module(a).__name__ == "numpy"
 
 
-def _run_with_weight(op, case, method, a, w, bias, cache_key):
-    """Run the chosen leaf; a leaf that rearranges the weight takes it from the cache under ``cache_key``."""
+def _run(op, case, method, a, b, bias=None, cache_key=None):
+    """Run the chosen leaf, timed for :func:`~.registry.record` when the choice was not forced; a
+    leaf that rearranges the weight ``b`` takes it from the cache under ``cache_key``."""
     leaf = choose(op, case, method)
+    start = time.perf_counter()
     if leaf.prepare is None:
-        return leaf.run(case, a, w, bias)
-    owner, version = cache_key if cache_key is not None else (None, None)
-    geometry = (w.shape, str(w.dtype), case.stride, case.padding, case.dilation, case.groups)
-    weight = weights.prepared(owner, version, op, leaf.name, geometry, lambda: leaf.prepare(case, w))
-    return leaf.run(case, a, w, bias, weight=weight)
+        out = leaf.run(case, a, b, bias) if op != "grad_weight" else leaf.run(case, a, b)
+    else:
+        owner, version = cache_key if cache_key is not None else (None, None)
+        geometry = (b.shape, str(b.dtype), case.stride, case.padding, case.dilation, case.groups)
+        weight = weights.prepared(owner, version, op, leaf.name, geometry, lambda: leaf.prepare(case, b))
+        out = leaf.run(case, a, b, bias, weight=weight)
+    if method is None:
+        registry.record(op, case, leaf, time.perf_counter() - start)
+    return out
 
 
 def conv1d(x, w, stride, padding, dilation, groups, *, bias=None, method=None, cache_key=None):
@@ -56,7 +66,7 @@ def conv1d(x, w, stride, padding, dilation, groups, *, bias=None, method=None, c
     rearranged weight is then reused across calls (see :mod:`.weights`).
     """
     case = make_case(x.shape, w.shape, x.shape[-1], stride, padding, dilation, groups, x.dtype.itemsize, _is_numpy(x))
-    return _run_with_weight("conv1d", case, method, x, w, bias, cache_key)
+    return _run("conv1d", case, method, x, w, bias, cache_key)
 
 
 def conv1d_grad_input(grad_out, w, length, stride, padding, dilation, groups, *, bias=None, method=None,
@@ -67,7 +77,7 @@ def conv1d_grad_input(grad_out, w, length, stride, padding, dilation, groups, *,
     """
     case = make_case(grad_out.shape, w.shape, length, stride, padding, dilation, groups, grad_out.dtype.itemsize,
                      _is_numpy(grad_out), out_length=grad_out.shape[-1])
-    return _run_with_weight("grad_input", case, method, grad_out, w, bias, cache_key)
+    return _run("grad_input", case, method, grad_out, w, bias, cache_key)
 
 
 def conv1d_grad_weight(x, grad_out, kernel_size, stride, padding, dilation, groups, *, method=None):
@@ -75,4 +85,4 @@ def conv1d_grad_weight(x, grad_out, kernel_size, stride, padding, dilation, grou
     w_shape = (grad_out.shape[1], x.shape[1] // groups, kernel_size)
     case = make_case(x.shape, w_shape, x.shape[-1], stride, padding, dilation, groups, x.dtype.itemsize,
                      _is_numpy(x), out_length=grad_out.shape[-1])
-    return choose("grad_weight", case, method).run(case, x, grad_out)
+    return _run("grad_weight", case, method, x, grad_out)

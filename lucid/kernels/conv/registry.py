@@ -1,7 +1,18 @@
-"""The leaves (one formulation of one op each) and :func:`choose`, the only place one is picked."""
+"""The leaves (one formulation of one op each) and :func:`choose`, the only place one is picked.
 
+``choose`` ranks the applicable leaves by the cost model. With :func:`measured_choice` on (off by
+default, like ``torch.backends.cudnn.benchmark``), the near ties of a case (leaves predicted within
+``tuning.TRIAL_MARGIN`` of the cheapest) run one after another at its first calls, each
+``tuning.TRIAL_RUNS`` times; :func:`record` keeps each one's best time, and the fastest is then
+kept for the case. Off by default because the leaves round differently: while a case is being timed, the same
+call can return results that differ in the last bits, where PyTorch's CPU kernels repeat exactly.
+"""
+
+import collections
 import dataclasses
 import math
+import os
+import threading
 from typing import Callable
 
 from . import depthwise, gather, im2col, per_tap, polyphase, tuning
@@ -190,10 +201,11 @@ def applicable(op, case):
 
 def choose(op, case, method=None):
     """The leaf that runs ``op`` on ``case``: ``method`` (a leaf name) when given, else the cheapest
-    applicable leaf by the cost model."""
-    candidates = applicable(op, case)
+    applicable leaf by the cost model, or, while near ties of a case are being timed, the next of
+    them to time (see the module docstring)."""
     if method is None:
-        return min(candidates, key=lambda leaf: leaf.cost(case))
+        return _measured(op, case)
+    candidates = applicable(op, case)
     names = [leaf.name for leaf in leaves(op)]
     if method not in names:
         raise ValueError(f"method must be None or one of {names} for {op}, got {method!r}")
@@ -202,3 +214,105 @@ def choose(op, case, method=None):
             return leaf
     raise ValueError(f"method {method!r} does not apply to this {op} (applicable: "
                      f"{[leaf.name for leaf in candidates]})")
+
+
+# --- measured choice among near ties ------------------------------------------------------------
+
+@dataclasses.dataclass
+class _Trial:
+    """The near ties of one (op, case): each one's best time so far and how often it ran."""
+
+    candidates: list  # cheapest predicted first
+    seconds: list
+    runs: list
+    winner: Leaf = None
+
+    def next(self):
+        """One candidate after another, each for its runs in a row: alternating them call by call
+        times each leaf with the others' scratch and cache contents, slower than it runs alone."""
+        for leaf, runs in zip(self.candidates, self.runs):
+            if runs < tuning.TRIAL_RUNS:
+                return leaf
+        return self.candidates[-1]
+
+
+_trials = collections.OrderedDict()  # (op, case, compiled leaves apply) -> _Trial, oldest first
+_trials_lock = threading.RLock()
+_measure = [os.environ.get("LUCID_MEASURED_CHOICE", "") not in ("", "0")]
+
+
+class measured_choice:
+    """Time the cost model's near ties at each case's first calls (``True``) or not (``False``, the
+    default; ``LUCID_MEASURED_CHOICE=1`` turns it on for a process).
+
+    A call sets it; used as a context manager (``with measured_choice(True): ...``) it is restored
+    on exit, as ``set_grad_enabled`` is.
+    """
+
+    def __init__(self, enabled):
+        self._previous = _measure[0]
+        _measure[0] = bool(enabled)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        _measure[0] = self._previous
+        return False
+
+
+def is_measured_choice():
+    return _measure[0]
+
+
+def pending():
+    """How many measured cases are still timing their near ties."""
+    with _trials_lock:
+        return sum(trial.winner is None for trial in _trials.values())
+
+
+def forget_measurements():
+    """Drop every measured choice (the next calls of each case time their near ties again)."""
+    with _trials_lock:
+        _trials.clear()
+
+
+def _key(op, case):
+    return op, case, ws.has_compiled(case.numpy)
+
+
+def _ranked(op, case):
+    return sorted(applicable(op, case), key=lambda leaf: leaf.cost(case))
+
+
+def _measured(op, case):
+    if not (_measure[0] and case.numpy):  # other array modules run asynchronously: wall time says little
+        return _ranked(op, case)[0]
+    key = _key(op, case)
+    with _trials_lock:
+        trial = _trials.get(key)
+        if trial is not None:
+            return trial.winner or trial.next()
+    ranked = _ranked(op, case)
+    cheapest = ranked[0].cost(case)
+    near = [leaf for leaf in ranked[:tuning.TRIAL_LEAVES] if leaf.cost(case) <= tuning.TRIAL_MARGIN * cheapest]
+    trial = _Trial(near, [math.inf] * len(near), [0] * len(near), near[0] if len(near) == 1 else None)
+    with _trials_lock:
+        trial = _trials.setdefault(key, trial)
+        while len(_trials) > tuning.TRIAL_CASES:
+            _trials.popitem(last=False)
+        return trial.winner or trial.next()
+
+
+def record(op, case, leaf, seconds):
+    """Report that ``leaf`` ran ``op`` on ``case`` in ``seconds`` (wall time, weight preparation
+    included); once every near tie has run ``tuning.TRIAL_RUNS`` times the fastest is kept."""
+    with _trials_lock:
+        trial = _trials.get(_key(op, case))
+        if trial is None or trial.winner is not None or leaf not in trial.candidates:
+            return
+        i = trial.candidates.index(leaf)
+        trial.seconds[i] = min(trial.seconds[i], seconds)
+        trial.runs[i] += 1
+        if min(trial.runs) >= tuning.TRIAL_RUNS:
+            trial.winner = trial.candidates[trial.seconds.index(min(trial.seconds))]

@@ -54,5 +54,11 @@ COST = {
     ('grad_weight', 'polyphase_gemm'): (102.68, 14.456, 34.52, 8.0, 0.1639),
 }
 
+# --- measured choice among near ties (registry.choose) ---------------------------------------------
+TRIAL_MARGIN = 6.0  # leaves predicted within this factor of the cheapest are timed (the model's misses reach ~6x)
+TRIAL_LEAVES = 4  # at most this many of them (the cheapest predicted first)
+TRIAL_RUNS = 4  # calls in a row per candidate, the best kept: the first 2-3 load compiled loops and fill scratch
+TRIAL_CASES = 4096  # measured choices kept (oldest dropped first); a decoder has a few dozen cases
+
 # --- the weight-layout cache ------------------------------------------------------------------
 WEIGHT_CACHE_BYTES = 256 << 20  # rearranged weights kept for reuse; a HiFi-GAN V1 needs about 60 MiB
