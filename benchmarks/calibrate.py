@@ -137,13 +137,14 @@ def fit(rows):
 
 
 def score(rows):
-    """(fraction of (case, op) where the cost model's choice is within 1.15x of the fastest, the ratios)."""
-    ratios = []
+    """(fraction of (case, op) where the cost model's choice is within 1.15x of the fastest, the ratios,
+    the leaves chosen)."""
+    ratios, picks = [], []
     with conv.measured_choice(False):
         for op, case, times in rows:
-            pick = conv.choose(op, case).name
-            ratios.append(times[pick] / min(times.values()))
-    return sum(r <= 1.15 for r in ratios) / len(ratios), ratios
+            picks.append(conv.choose(op, case).name)
+            ratios.append(times[picks[-1]] / min(times.values()))
+    return sum(r <= 1.15 for r in ratios) / len(ratios), ratios, picks
 
 
 def score_measured(rows, rng):
@@ -197,13 +198,13 @@ def main(argv=None):
           f"{common.load_status()} at the start.\n", flush=True)
     train_rows = measure(train, rng, "train")
     test_rows = measure(test, rng, "test")
-    before, before_ratios = score(test_rows)
+    before, before_ratios, _ = score(test_rows)
     fitted, counts = fit(train_rows)
     old = dict(tuning.COST)
     tuning.COST.update(fitted)
-    after, after_ratios = score(test_rows)
+    after, after_ratios, after_picks = score(test_rows)
     measured, measured_ratios, picks, covered = score_measured(test_rows, rng)
-    train_after, _ = score(train_rows)
+    train_after, _, _ = score(train_rows)
     if args.write:
         write_table(fitted)
     else:
@@ -228,22 +229,16 @@ def main(argv=None):
         op, name = key.split("/")
         count, clear = won.get((op, name), (0, 0))
         lines.append(f"- {op}/{name}: fastest on {count}, by >= 10% on {clear}")
-    worst = sorted(zip(after_ratios, test_rows), key=lambda item: -item[0])[:8]
-    lines += ["", "Held-out misses of the cost model alone after the fit (worst first): op, "
-              "(N, C_in, C_out, K, s, p, d, g, L), chosen vs fastest:", ""]
-    for ratio, (op, case, times) in worst:
-        if ratio <= 1.15:
-            break
-        fastest = min(times, key=times.get)
-        lines.append(f"- {op} {(case.n, case.c_in, case.c_out, case.kernel_size, case.stride, case.padding, case.dilation, case.groups, case.length)}: "
-                     f"{registry._ranked(op, case)[0].name} {ratio:.2f}x slower than {fastest}")
-    lines += ["", "Held-out misses with the near ties timed (worst first):", ""]
-    for ratio, pick, (op, case, times) in sorted(zip(measured_ratios, picks, test_rows), key=lambda item: -item[0])[:8]:
-        if ratio <= 1.15:
-            break
-        fastest = min(times, key=times.get)
-        lines.append(f"- {op} {(case.n, case.c_in, case.c_out, case.kernel_size, case.stride, case.padding, case.dilation, case.groups, case.length)}: "
-                     f"{pick} {ratio:.2f}x slower than {fastest}")
+    for title, ratios, chosen in (("of the cost model alone after the fit", after_ratios, after_picks),
+                                  ("with the near ties timed", measured_ratios, picks)):
+        lines += ["", f"Held-out misses {title} (worst first): op, (N, C_in, C_out, K, s, p, d, g, L), "
+                  "chosen vs fastest:", ""]
+        for ratio, pick, (op, case, times) in sorted(zip(ratios, chosen, test_rows), key=lambda item: -item[0])[:8]:
+            if ratio <= 1.15:
+                break
+            shape = (case.n, case.c_in, case.c_out, case.kernel_size, case.stride, case.padding, case.dilation,
+                     case.groups, case.length)
+            lines.append(f"- {op} {shape}: {pick} {ratio:.2f}x slower than {min(times, key=times.get)}")
     print("\n".join(lines))
 
 

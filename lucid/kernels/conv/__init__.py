@@ -47,7 +47,7 @@ def _run(op, case, method, a, b, bias=None, cache_key=None):
     leaf = choose(op, case, method)
     start = time.perf_counter()
     if leaf.prepare is None:
-        out = leaf.run(case, a, b, bias) if op != "grad_weight" else leaf.run(case, a, b)
+        out = leaf.run(case, a, b, bias)
     else:
         owner, version = cache_key if cache_key is not None else (None, None)
         geometry = (b.shape, str(b.dtype), case.stride, case.padding, case.dilation, case.groups)

@@ -281,21 +281,16 @@ def _key(op, case):
     return op, case, ws.has_compiled(case.numpy)
 
 
-def _ranked(op, case):
-    return sorted(applicable(op, case), key=lambda leaf: leaf.cost(case))
-
-
 def _measured(op, case):
     if not (_measure[0] and case.numpy):  # other array modules run asynchronously: wall time says little
-        return _ranked(op, case)[0]
+        return min(applicable(op, case), key=lambda leaf: leaf.cost(case))
     key = _key(op, case)
     with _trials_lock:
         trial = _trials.get(key)
         if trial is not None:
             return trial.winner or trial.next()
-    ranked = _ranked(op, case)
-    cheapest = ranked[0].cost(case)
-    near = [leaf for leaf in ranked[:tuning.TRIAL_LEAVES] if leaf.cost(case) <= tuning.TRIAL_MARGIN * cheapest]
+    ranked = sorted(((leaf.cost(case), i, leaf) for i, leaf in enumerate(applicable(op, case))))
+    near = [leaf for cost, _, leaf in ranked[:tuning.TRIAL_LEAVES] if cost <= tuning.TRIAL_MARGIN * ranked[0][0]]
     trial = _Trial(near, [math.inf] * len(near), [0] * len(near), near[0] if len(near) == 1 else None)
     with _trials_lock:
         trial = _trials.setdefault(key, trial)
@@ -307,6 +302,8 @@ def _measured(op, case):
 def record(op, case, leaf, seconds):
     """Report that ``leaf`` ran ``op`` on ``case`` in ``seconds`` (wall time, weight preparation
     included); once every near tie has run ``tuning.TRIAL_RUNS`` times the fastest is kept."""
+    if not _measure[0]:
+        return
     with _trials_lock:
         trial = _trials.get(_key(op, case))
         if trial is None or trial.winner is not None or leaf not in trial.candidates:

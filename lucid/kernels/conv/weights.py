@@ -24,9 +24,7 @@ _bytes = [0]
 def _drop_owner(key_id):
     with _lock:
         for key in [key for key in _entries if key[0] == key_id]:
-            entry = _entries.pop(key, None)  # a finalizer run inside this loop may have dropped it
-            if entry is not None:
-                _bytes[0] -= entry[1].nbytes
+            _bytes[0] -= _entries.pop(key)[1].nbytes
         _finalizers.pop(key_id, None)
 
 
